@@ -1,0 +1,3 @@
+"""Registry of benchmark suites (each a callable printing its own medians)."""
+
+ALL: list = []

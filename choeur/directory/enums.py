@@ -1,0 +1,73 @@
+"""Chorus Pro's vocabulary for structures, kept as the API spells it."""
+
+from django.db import models
+
+
+class IdentifierType(models.TextChoices):
+    SIRET = "SIRET", "SIRET"
+    UE_HORS_FRANCE = "UE_HORS_FRANCE", "Structure européenne hors France (n° TVA)"
+    HORS_UE = "HORS_UE", "Structure hors Union européenne"
+    RIDET = "RIDET", "RIDET (Nouvelle-Calédonie)"
+    TAHITI = "TAHITI", "Numéro TAHITI (Polynésie française)"
+    PARTICULIER = "PARTICULIER", "Particulier"
+    AUTRE = "AUTRE", "Autre"
+
+
+class StructureKind(models.TextChoices):
+    PRIVEE = "PRIVEE", "Privée"
+    PUBLIQUE = "PUBLIQUE", "Publique"
+
+
+class PublicCategory(models.TextChoices):
+    """Decides the legal payment delay (délai global de paiement) by default."""
+
+    ETAT = "ETAT", "État"
+    COLLECTIVITE = "COLLECTIVITE", "Collectivité territoriale"
+    ETABLISSEMENT_SANTE = "ETABLISSEMENT_SANTE", "Établissement public de santé"
+    AUTRE = "AUTRE", "Autre entité publique"
+
+
+class RattachementStatus(models.TextChoices):
+    EN_COURS_DE_VALIDATION = "EN_COURS_DE_VALIDATION", "En cours de validation"
+    VALIDEE = "VALIDEE", "Validée"
+    REFUSEE = "REFUSEE", "Refusée"
+    DESACTIVEE = "DESACTIVEE", "Désactivée"
+
+
+class Role(models.TextChoices):
+    GESTIONNAIRE_PRINCIPAL = "GESTIONNAIRE_PRINCIPAL", "Gestionnaire principal"
+    GESTIONNAIRE_SECONDAIRE = "GESTIONNAIRE_SECONDAIRE", "Gestionnaire secondaire"
+    UTILISATEUR_SIMPLE = "UTILISATEUR_SIMPLE", "Utilisateur simple"
+
+
+GESTIONNAIRE_ROLES = (Role.GESTIONNAIRE_PRINCIPAL, Role.GESTIONNAIRE_SECONDAIRE)
+
+
+class EspaceCode(models.TextChoices):
+    FACTURES_EMISES = "FACTURES_EMISES", "Factures émises"
+    FACTURES_RECUES = "FACTURES_RECUES", "Factures reçues"
+    FACTURES_A_VALIDER = "FACTURES_A_VALIDER", "Factures à valider"
+    FACTURES_TRAVAUX = "FACTURES_TRAVAUX", "Factures de travaux"
+    SOLLICITATIONS_EMISES = "SOLLICITATIONS_EMISES", "Sollicitations émises"
+    SOLLICITATIONS_RECUES = "SOLLICITATIONS_RECUES", "Sollicitations reçues"
+    ENGAGEMENTS = "ENGAGEMENTS", "Engagements"
+    RACCORDEMENT_API = "RACCORDEMENT_API", "Raccordement EDI / API"
+
+
+# Chorus Pro exposes espaces with an integer `codeEspace`; ours are stable integers too.
+ESPACE_NUMERIC_CODES = {code: index for index, code in enumerate(EspaceCode.values, start=1)}
+
+
+class Habilitation(models.TextChoices):
+    CONSULTATION_UNIQUEMENT = "CONSULTATION_UNIQUEMENT", "Consultation uniquement"
+    MODIFICATION = "MODIFICATION", "Modification"
+
+
+class SubscriptionStatus(models.TextChoices):
+    EN_COURS_DE_VALIDATION = "EN_COURS_DE_VALIDATION", "En cours de validation"
+    VALIDEE = "VALIDEE", "Validée"
+    REFUSEE = "REFUSEE", "Refusée"
+
+
+DEFAULT_SERVICE_CODE = "FACTURES_PUBLIQUES"
+DEFAULT_SERVICE_LABEL = "Service des factures publiques"

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from choeur.portal.annuaire_views import views
+
+urlpatterns = [
+    path("annuaire/", views.annuaire, name="annuaire"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SollicitationsConfig(AppConfig):
+    name = "choeur.sollicitations"
+    label = "sollicitations"

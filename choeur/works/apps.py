@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WorksConfig(AppConfig):
+    name = "choeur.works"
+    label = "works"

@@ -1,0 +1,244 @@
+"""Settings, all from the environment so that a self-hoster never edits Python.
+
+Every variable is listed in docs/environment.md. Defaults give the embedded
+single-machine setup: SQLite in var/, files on local disk, e-mails on the console.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from config.env import env, env_bool, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("CHOEUR_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("CHOEUR_DEBUG", False)
+SECRET_KEY = env("CHOEUR_SECRET_KEY", "")
+if not SECRET_KEY:
+    # Self-hosters get a random key generated once and kept in var/ (never committed).
+    _key_file = VAR_DIR / "secret_key"
+    try:
+        if not _key_file.exists():
+            import secrets
+
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            _key_file.write_text(secrets.token_urlsafe(50))
+            _key_file.chmod(0o600)
+        SECRET_KEY = _key_file.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"Définissez CHOEUR_SECRET_KEY ({_key_file} est inaccessible : {exc}).") from exc
+ALLOWED_HOSTS = env_list("CHOEUR_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CHOEUR_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env("CHOEUR_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "widget_tweaks",
+    "dsfr",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "oauth2_provider",
+    "django_tasks_db",
+    "ninja",
+    # Domain apps (no views): see docs/ARCHITECTURE.md for the allowed dependencies.
+    "choeur.core",
+    "choeur.accounts",
+    "choeur.directory",
+    "choeur.invoices",
+    "choeur.flows",
+    "choeur.works",
+    "choeur.sollicitations",
+    # Presentation layers.
+    "choeur.portal",
+    "choeur.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "choeur.portal.middleware.SecondFactorMiddleware",
+    # Axes last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dsfr.context_processors.site_config",
+                "choeur.portal.context_processors.portal",
+            ],
+        },
+    },
+]
+FORM_RENDERER = "dsfr.renderer.DsfrDjangoTemplates"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'choeur.sqlite3'}"),
+        conn_max_age=env_int("CHOEUR_DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while a worker writes; the timeout absorbs short write bursts.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:home"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# Activation links are valid 60 minutes, as on Chorus Pro's new portal.
+CHOEUR_ACTIVATION_TIMEOUT_SECONDS = env_int("CHOEUR_ACTIVATION_TIMEOUT_SECONDS", 60 * 60)
+# When true, gestionnaires (principal or secondaire) must enrol a TOTP device.
+CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES = env_bool("CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES", False)
+# Re-authentication needed for sensitive actions (bank details) is valid this long.
+CHOEUR_REAUTH_SECONDS = env_int("CHOEUR_REAUTH_SECONDS", 5 * 60)
+
+AXES_FAILURE_LIMIT = env_int("CHOEUR_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("CHOEUR_LOGIN_COOLOFF_MINUTES", 15) / 60
+# Lock the account, not the address: agents of one administration often share a NAT address,
+# and locking it would lock them all out (hence axes.W006 silenced below).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/accounts/lockout.html"
+AXES_USERNAME_FORM_FIELD = "username"
+
+OTP_TOTP_ISSUER = "Chœur"
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "files"
+STORAGES = {
+    # Documents are never served from a public URL: downloads go through authorised views.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+if env("CHOEUR_S3_BUCKET", ""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("CHOEUR_S3_BUCKET"),
+            "endpoint_url": env("CHOEUR_S3_ENDPOINT_URL", "") or None,
+            "access_key": env("CHOEUR_S3_ACCESS_KEY", ""),
+            "secret_key": env("CHOEUR_S3_SECRET_KEY", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
+WHITENOISE_USE_FINDERS = True
+
+EMAIL_BACKEND = env("CHOEUR_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("CHOEUR_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CHOEUR_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("CHOEUR_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("CHOEUR_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CHOEUR_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("CHOEUR_DEFAULT_FROM_EMAIL", "Chœur <notification@choeur.invalid>")
+
+TASKS = {"default": {"BACKEND": env("CHOEUR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "SCOPES": {
+        "openid": "Accès à l'API compatible Chorus Pro",
+        "structures:read": "Lire les structures",
+        "invoices:read": "Lire les factures",
+        "invoices:write": "Déposer et traiter des factures",
+        "flows:write": "Déposer des flux",
+        "webhooks:manage": "Gérer les webhooks",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": False,
+}
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    # No inline script without the per-request nonce (DSFR's JS tag carries it).
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CHOEUR_MAX_REQUEST_BYTES", 160 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("CHOEUR_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

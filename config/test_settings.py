@@ -1,0 +1,17 @@
+"""Test settings: same as production but fast hashing, captured e-mails and immediate tasks."""
+
+import os
+
+os.environ.setdefault("CHOEUR_DEBUG", "false")
+os.environ.setdefault("CHOEUR_SECRET_KEY", "test-secret-key-not-for-production")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]

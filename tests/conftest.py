@@ -1,0 +1,81 @@
+"""Shared fixtures: personas, an HTMX client and the Playwright browser on Debian's Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test around
+# it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+CORPUS_DIR = SHARED_DIR / "corpus"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def corpus_path(*parts: str) -> Path:
+    """A path in ../shared/corpus; the test is skipped, saying so, when the corpus is absent."""
+    path = CORPUS_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"Corpus absent : {path} introuvable (../shared/corpus n'est pas présent sur cette machine).")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test writes its documents in its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files")},
+        },
+    }
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} est absent : « make test » l'installe (apt-get install chromium).")
+        pytest.skip(f"{CHROMIUM} absent : lancez « make test » qui l'installe.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def pytest_report_header(config):
+    have = "présent" if CORPUS_DIR.exists() else "ABSENT (tests du corpus ignorés)"
+    chromium = "présent" if shutil.which("chromium") or Path(CHROMIUM).exists() else "absent"
+    return [f"corpus ../shared/corpus : {have}", f"chromium : {chromium}"]

@@ -1,0 +1,59 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from choeur.core.audit import audit_log, audit_verify
+from choeur.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _chain(n=3):
+    return [audit_log(action=f"test.action.{i}", data={"i": i}) for i in range(n)]
+
+
+def test_a_fresh_chain_verifies():
+    _chain()
+    assert audit_verify() == []
+    call_command("verify_audit")
+
+
+def test_secrets_are_masked():
+    entry = audit_log(action="test.secret", data={"password": "x", "nested": {"client_secret": "y"}, "ok": 1})
+    assert entry.data == {"password": "***", "nested": {"client_secret": "***"}, "ok": 1}
+
+
+def test_an_edited_row_is_detected():
+    entries = _chain()
+    AuditEntry.objects.filter(pk=entries[1].pk).update(data={"i": 42})
+    problems = audit_verify()
+    assert any("contenu modifié" in p for p in problems)
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+
+
+def test_a_deleted_row_is_detected():
+    entries = _chain()
+    AuditEntry.objects.filter(pk=entries[1].pk)._raw_delete(AuditEntry.objects.db)
+    assert any("maillon précédent" in p for p in audit_verify())
+
+
+def test_a_deleted_last_row_is_detected():
+    entries = _chain()
+    AuditEntry.objects.filter(pk=entries[-1].pk)._raw_delete(AuditEntry.objects.db)
+    assert any("tête de chaîne" in p for p in audit_verify())
+
+
+def test_reordered_rows_are_detected():
+    entries = _chain()
+    a, b = entries[0], entries[1]
+    AuditEntry.objects.filter(pk=a.pk).update(action=b.action, data=b.data, hash=b.hash + "x")
+    assert audit_verify()
+
+
+def test_entries_refuse_update_and_delete():
+    entry = _chain(1)[0]
+    with pytest.raises(RuntimeError):
+        entry.save()
+    with pytest.raises(RuntimeError):
+        entry.delete()

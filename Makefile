@@ -33,9 +33,10 @@ migrate: venv
 run: migrate
 	CHOEUR_DEBUG=true $(BIN)/choeur seed_demo
 	CHOEUR_DEBUG=true $(BIN)/choeur demo_credentials
-	@echo "Chœur sur http://127.0.0.1:8000 (worker de tâches lancé en arrière-plan)"
-	CHOEUR_DEBUG=true $(BIN)/choeur db_worker --queue-name '*' >var/worker.log 2>&1 & \
-	trap "kill $$! 2>/dev/null" EXIT; \
+	@echo "Chœur sur http://127.0.0.1:8000 — worker de tâches et planificateur en arrière-plan (journaux dans var/)"
+	@CHOEUR_DEBUG=true $(BIN)/choeur db_worker --queue-name '*' --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	CHOEUR_DEBUG=true $(BIN)/choeur run_periodic >var/scheduler.log 2>&1 & scheduler=$$!; \
+	trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	CHOEUR_DEBUG=true $(BIN)/choeur runserver 127.0.0.1:8000
 
 test: venv chromium

@@ -1,7 +1,9 @@
 """People and how they prove who they are."""
 
 import hashlib
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -21,6 +23,10 @@ class UserManager(BaseUserManager):
             user.set_unusable_password()
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username):
+        # People type their address with whatever capitals they like; addresses are stored lower-case.
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": (username or "").strip()})
 
     def create_user(self, email, password=None, **extra):
         extra.setdefault("is_staff", False)
@@ -82,7 +88,18 @@ class AccountActivation(models.Model):
 
     class Meta:
         verbose_name = "lien d'activation"
+        verbose_name_plural = "liens d'activation"
+
+    def __str__(self):
+        return f"Lien d'activation de {self.user} du {self.created_at:%d/%m/%Y %H:%M}"
 
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(seconds=settings.CHOEUR_ACTIVATION_TIMEOUT_SECONDS)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -78,3 +78,55 @@ class AuditChainHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class StoredFile(models.Model):
+    """A document stored once, under its SHA-256 (content addressing through Django STORAGES).
+
+    The same bytes deposited twice are stored once; the row records what was sniffed, not what
+    the uploader claimed.
+    """
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=255)
+    storage_name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "fichier stocké"
+
+    def __str__(self):
+        return f"{self.sha256[:12]}… ({self.size} octets)"
+
+    def read(self) -> bytes:
+        from django.core.files.storage import storages
+
+        with storages["default"].open(self.storage_name, "rb") as handle:
+            return handle.read()
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic job for one time slot.
+
+    The unique (job, slot) pair is what keeps two schedulers running at once from firing a job twice:
+    the second insert fails and that scheduler moves on.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "RUNNING", "En cours"
+        SUCCEEDED = "SUCCEEDED", "Réussi"
+        FAILED = "FAILED", "Échoué"
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    owner = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "exécution planifiée"
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="core_scheduledrun_unique_slot")]
+        indexes = [models.Index(fields=["job", "-slot"], name="core_scheduledrun_job_slot")]

@@ -7,4 +7,5 @@ urlpatterns = [
     path("deconnexion/", views.logout, name="logout"),
     path("inscription/", views.register, name="register"),
     path("mon-compte/", views.profile, name="profile"),
+    path("mon-compte/reauthentification/", views.reauth, name="reauth"),
 ]

@@ -17,3 +17,7 @@ def register(request):
 
 def profile(request):
     return render(request, "portal/placeholder.html", {"title": "profile"})
+
+
+def reauth(request):
+    return render(request, "portal/placeholder.html", {"title": "reauth"})

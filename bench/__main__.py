@@ -1,7 +1,7 @@
 """`make bench`: every benchmark of the platform, with medians and the machine's description."""
 
-import platform
 import os
+import platform
 
 
 def machine_description() -> str:

@@ -1,3 +1,11 @@
 """Registry of benchmark suites (each a callable printing its own medians)."""
 
 ALL: list = []
+
+from bench import validation  # noqa: E402
+
+ALL.append(validation.run)
+
+from bench import flows  # noqa: E402
+
+ALL.append(flows.run)

@@ -103,7 +103,7 @@ TEMPLATES = [
         },
     },
 ]
-FORM_RENDERER = "dsfr.renderer.DsfrDjangoTemplates"
+FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -150,6 +150,9 @@ CHOEUR_ACTIVATION_TIMEOUT_SECONDS = env_int("CHOEUR_ACTIVATION_TIMEOUT_SECONDS",
 CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES = env_bool("CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES", False)
 # Re-authentication needed for sensitive actions (bank details) is valid this long.
 CHOEUR_REAUTH_SECONDS = env_int("CHOEUR_REAUTH_SECONDS", 5 * 60)
+# French CTC rules (BR-FR) on deposited invoices: warnings by default, as Chorus Pro does not apply them to B2G;
+# true makes them reject the invoice (docs/validation.md).
+CHOEUR_BR_FR_BLOCKING = env_bool("CHOEUR_BR_FR_BLOCKING", False)
 
 AXES_FAILURE_LIMIT = env_int("CHOEUR_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("CHOEUR_LOGIN_COOLOFF_MINUTES", 15) / 60
@@ -160,6 +163,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/accounts/lockout.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Count failures per address whatever the capitals typed (logins are case-insensitive).
+AXES_USERNAME_CALLABLE = "choeur.accounts.services.login_username_normalize"
 
 OTP_TOTP_ISSUER = "Chœur"
 
@@ -218,6 +223,8 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": False,
+    # Refuses tokens to revoked or expired API clients (directory.ApiClient) and answers in French.
+    "OAUTH2_VALIDATOR_CLASS": "choeur.api.oauth.ChoeurOAuth2Validator",
 }
 
 SECURE_CSP = {
@@ -240,5 +247,24 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("CHOEUR_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO; only its warnings say something about our documents.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
+
+# Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
+CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)
+# A worker owns a flow for this long, renewed after each invoice; past it, the reconciler hands it on.
+CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 5 * 60)
+# After this many claims that did not finish, a flow ends IN_INCIDENTE.
+CHOEUR_FLOW_MAX_ATTEMPTS = env_int("CHOEUR_FLOW_MAX_ATTEMPTS", 3)
+# A flow waiting longer than this without being claimed is queued again by the reconciler.
+CHOEUR_FLOW_STALE_SECONDS = env_int("CHOEUR_FLOW_STALE_SECONDS", 2 * 60)
+# Three digits in every numéro de flux, to tell this instance's flows from another's (qualification…).
+CHOEUR_FLOW_INSTANCE_CODE = env("CHOEUR_FLOW_INSTANCE_CODE", "001")
+# Rule sets applied to deposited invoices: "en16931", or "fr" to add the BR-FR layer (blocking or not:
+# CHOEUR_BR_FR_BLOCKING).
+CHOEUR_FLOW_RULES = env("CHOEUR_FLOW_RULES", "en16931")

@@ -71,3 +71,20 @@ class SubscriptionStatus(models.TextChoices):
 
 DEFAULT_SERVICE_CODE = "FACTURES_PUBLIQUES"
 DEFAULT_SERVICE_LABEL = "Service des factures publiques"
+
+
+# Espaces opened on every new structure, as Chorus Pro does since its v2.0: sollicitations for everybody,
+# invoices issued for suppliers, and invoices received as well for public structures (which also issue).
+DEFAULT_ESPACES_PRIVATE = (
+    EspaceCode.FACTURES_EMISES,
+    EspaceCode.SOLLICITATIONS_EMISES,
+    EspaceCode.SOLLICITATIONS_RECUES,
+)
+DEFAULT_ESPACES_PUBLIC = (
+    EspaceCode.FACTURES_EMISES,
+    EspaceCode.FACTURES_RECUES,
+    EspaceCode.SOLLICITATIONS_EMISES,
+    EspaceCode.SOLLICITATIONS_RECUES,
+)
+# Every validated user of a structure is subscribed to these without asking (Chorus Pro v2.0).
+ESPACES_FOR_EVERY_USER = (EspaceCode.SOLLICITATIONS_EMISES, EspaceCode.SOLLICITATIONS_RECUES)

@@ -61,7 +61,8 @@ def clean_bic(value: str) -> str:
         raise ApplicationError("Le BIC doit comporter 8 ou 11 caractères.", field="bic")
     if not (bic[:4].isalpha() and bic[4:6].isalpha() and bic[6:].isalnum()):
         raise ApplicationError(
-            "Le BIC est mal formé : 4 lettres (banque), 2 lettres (pays), puis 2 ou 5 lettres ou chiffres.", field="bic"
+            "Le BIC est mal formé : 4 lettres (banque), 2 lettres (pays), puis 2 ou 5 lettres ou chiffres.",
+            field="bic",
         )
     return bic
 
@@ -85,14 +86,16 @@ def clean_identifier(identifier_type: str, value: str) -> str:
         case IdentifierType.RIDET:
             compact = "".join(value.split()).replace(".", "")
             if not (6 <= len(compact) <= 10 and compact.isdigit()):
-                raise ApplicationError("Le RIDET comporte de 6 à 10 chiffres (7 pour le RID, puis l'établissement).",
-                                       field="identifier")
+                raise ApplicationError(
+                    "Le RIDET comporte de 6 à 10 chiffres (7 pour le RID, puis l'établissement).", field="identifier"
+                )
             return compact
         case IdentifierType.TAHITI:
             compact = "".join(value.split()).upper()
             if not (len(compact) in (6, 9) and compact.isalnum()):
-                raise ApplicationError("Le numéro TAHITI comporte 6 caractères (9 avec l'établissement).",
-                                       field="identifier")
+                raise ApplicationError(
+                    "Le numéro TAHITI comporte 6 caractères (9 avec l'établissement).", field="identifier"
+                )
             return compact
         case IdentifierType.HORS_UE | IdentifierType.AUTRE | IdentifierType.PARTICULIER:
             compact = " ".join(value.split())

@@ -115,8 +115,10 @@ class Structure(models.Model):
 class ServiceQuerySet(models.QuerySet):
     def active(self, on=None):
         on = on or timezone.localdate()
-        return self.filter(is_active=True).filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on)).filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+        return (
+            self.filter(is_active=True)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on))
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
         )
 
 
@@ -264,6 +266,11 @@ class EspaceSubscription(models.Model):
     status = models.CharField(
         max_length=30, choices=SubscriptionStatus.choices, default=SubscriptionStatus.EN_COURS_DE_VALIDATION
     )
+    decision_comment = models.TextField("commentaire de décision", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -271,6 +278,9 @@ class EspaceSubscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rattachement", "espace"], name="directory_subscription_unique")
         ]
+
+    def __str__(self):
+        return f"{self.rattachement.user} → {self.espace} ({self.get_habilitation_display()})"
 
 
 class ManagerAction(models.Model):
@@ -323,6 +333,8 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Last access token issued to this client (set by the token endpoint).
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "client API"

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("choeur.portal.structures_views.urls")),
     path("", include("choeur.portal.annuaire_views.urls")),
     path("", include("choeur.portal.raccordement_views.urls")),
+    path("", include("choeur.portal.flows_views.urls")),
 ]

@@ -51,9 +51,7 @@ def test_after_a_suspension_the_remaining_delay_resumes_with_at_least_15_days():
     )
     assert c.deadline == date(2026, 5, 5)
     # Suspended early (25 days left): the 25 days resume.
-    c = clock(
-        suspensions=[Suspension(start=datetime(2026, 3, 7, tzinfo=UTC), end=datetime(2026, 3, 17, tzinfo=UTC))]
-    )
+    c = clock(suspensions=[Suspension(start=datetime(2026, 3, 7, tzinfo=UTC), end=datetime(2026, 3, 17, tzinfo=UTC))])
     assert c.deadline == date(2026, 4, 11)
 
 

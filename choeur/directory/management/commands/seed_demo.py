@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from choeur.core.errors import ApplicationError
+from choeur.directory.demo import demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Charge (ou rétablit) le jeu de données de démonstration : acheteurs publics, entreprises, utilisateurs "
+        "de chaque rôle et identifiants API publics. Relancer la commande ne crée aucun doublon."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="charge la démonstration même si la base contient d'autres structures utilisées (instance de test)",
+        )
+
+    def handle(self, *args, **options):
+        try:
+            report = demo_seed(force=options["force"])
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(self.style.SUCCESS(report.summary()))
+        self.stdout.write("Identifiants : « choeur demo_credentials » (ou --json).")

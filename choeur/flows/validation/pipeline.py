@@ -1,0 +1,434 @@
+"""The validation pipeline: size limits → container → hardened XML parse → syntax/profile detection → XSD →
+EN 16931 schematron → BR-FR (optional, warnings unless blocking) → Chorus syntaxeFlux consistency.
+
+Each document gets a report; every problem is a French finding recording its layer. No exception escapes
+`validate_bytes` for any input: an unexpected failure becomes a `CHOEUR-INTERNE` finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from choeur.flows.validation import artefacts, container, rules_fr, schematron, xsd
+from choeur.flows.validation.detect import (
+    CURRENT_PROFILE_IDS,
+    PROFILE_BASIC,
+    PROFILE_BASICWL,
+    PROFILE_EN16931,
+    PROFILE_EXTENDED,
+    PROFILE_EXTENDED_CTC_FR,
+    PROFILE_MINIMUM,
+    SYNTAX_CII,
+    SYNTAX_UBL,
+    Detection,
+    UnsupportedFormat,
+    check_syntaxe_flux,
+    detect,
+    detect_syntaxe_flux,
+)
+from choeur.flows.validation.extract import extract_invoice_data
+from choeur.flows.validation.limits import DEFAULT_LIMITS, Limits, format_size
+from choeur.flows.validation.messages import explain, pipeline_message
+from choeur.flows.validation.report import (
+    LAYER_BR_FR,
+    LAYER_CONTAINER,
+    LAYER_DETECTION,
+    LAYER_EN16931,
+    LAYER_INTERNAL,
+    LAYER_TRANSPORT,
+    LAYER_XML,
+    DocumentReport,
+    Finding,
+    RuleSetInfo,
+)
+from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_root
+
+logger = logging.getLogger(__name__)
+
+RULES_EN16931 = "en16931"
+RULES_FR = "fr"
+RULES = (RULES_EN16931, RULES_FR)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Routing table row (KoSIT-style): which XSD and which official rule sets check a kind of document."""
+
+    xsd: str
+    rule_set: str
+    fr_rule_set: str | None
+
+
+_CII_SCENARIOS = {
+    PROFILE_MINIMUM: Scenario("fx-minimum", "fx-minimum", None),  # FNFE ships no BR-FR for MINIMUM
+    PROFILE_BASICWL: Scenario("fx-basicwl", "fx-basicwl", "br-fr-cii"),
+    PROFILE_BASIC: Scenario("fx-basic", "fx-basic", "br-fr-cii"),
+    PROFILE_EN16931: Scenario("fx-en16931", "fx-en16931", "br-fr-cii"),
+    PROFILE_EXTENDED: Scenario("fx-extended", "fx-extended", "br-fr-cii"),
+    PROFILE_EXTENDED_CTC_FR: Scenario("cii-d22b", "ctc-fr-cii", "br-fr-cii"),
+}
+
+
+def select_scenario(detection: Detection) -> Scenario:
+    if detection.syntax == SYNTAX_UBL:
+        schema = "ubl-creditnote" if detection.document_type == "CreditNote" else "ubl-invoice"
+        rule_set = "ctc-fr-ubl" if detection.profile_key == PROFILE_EXTENDED_CTC_FR else "cen-ubl"
+        return Scenario(schema, rule_set, "br-fr-ubl")
+    return _CII_SCENARIOS[detection.profile_key]
+
+
+def _default_fr_blocking() -> bool:
+    """CHOEUR_BR_FR_BLOCKING when Django is configured; the engine itself needs no Django."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return bool(getattr(settings, "CHOEUR_BR_FR_BLOCKING", False))
+    except Exception:  # Django absent or settings module broken: the library still works
+        return False
+    return False
+
+
+def warm_up(*, rules: str = RULES_FR) -> None:
+    """Compile the common rule sets and load their XSDs now (call after forking, at worker start)."""
+    for key in ("cen-ubl", "fx-en16931"):
+        schematron.executable(key)
+    if rules == RULES_FR:
+        for key in ("br-fr-ubl", "br-fr-cii"):
+            schematron.executable(key)
+    for key in ("ubl-invoice", "ubl-creditnote", "fx-en16931"):
+        xsd.get_schema(key)
+
+
+def validate_path(
+    path: str | os.PathLike,
+    *,
+    rules: str = RULES_EN16931,
+    fr_blocking: bool | None = None,
+    syntaxe_flux: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[DocumentReport]:
+    """Validate a file. Its size is checked on disk before anything is read."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_input_bytes:
+        return [
+            DocumentReport(
+                filename=path.name,
+                container="",
+                findings=[
+                    Finding(
+                        rule="CHOEUR-TAILLE",
+                        severity="fatal",
+                        message=pipeline_message(
+                            "CHOEUR-TAILLE", size=format_size(size), limit=format_size(limits.max_input_bytes)
+                        ),
+                        layer=LAYER_TRANSPORT,
+                    )
+                ],
+            )
+        ]
+    return validate_bytes(
+        path.read_bytes(),
+        filename=path.name,
+        rules=rules,
+        fr_blocking=fr_blocking,
+        syntaxe_flux=syntaxe_flux,
+        limits=limits,
+    )
+
+
+def validate_bytes(
+    data: bytes,
+    *,
+    filename: str = "",
+    rules: str = RULES_EN16931,
+    fr_blocking: bool | None = None,
+    syntaxe_flux: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[DocumentReport]:
+    """Validate deposited bytes (XML, Factur-X PDF or archive) and return one report per invoice.
+
+    rules: "en16931" runs XSD + the official EN 16931 / Factur-X schematron; "fr" adds the BR-FR layer.
+    fr_blocking: whether BR-FR findings reject the invoice (default: setting CHOEUR_BR_FR_BLOCKING, else False).
+    syntaxe_flux: the Chorus Pro syntaxeFlux declared with the deposit, checked against the content;
+    detected when absent.
+    """
+    if rules not in RULES:
+        raise ValueError(f"Jeu de règles inconnu : {rules!r} (valeurs possibles : {', '.join(RULES)}).")
+    if fr_blocking is None:
+        fr_blocking = _default_fr_blocking()
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("validate_bytes attend des octets (bytes).")
+    data = bytes(data)
+    started = time.perf_counter()
+    try:
+        entries = container.extract(data, filename=filename, limits=limits)
+    except Exception as exc:  # defensive: the container layer is written not to raise
+        logger.exception("Extraction impossible de %s", filename)
+        entries = [container.Extracted(name="", container="xml", findings=[_internal(exc, LAYER_CONTAINER)])]
+    reports = []
+    for entry in entries:
+        doc_started = time.perf_counter()
+        try:
+            report = _validate_entry(
+                entry,
+                filename=filename,
+                rules=rules,
+                fr_blocking=fr_blocking,
+                syntaxe_flux=syntaxe_flux,
+                limits=limits,
+            )
+        except Exception as exc:
+            logger.exception("Validation impossible de %s (%s)", filename, entry.name)
+            report = DocumentReport(
+                filename=filename,
+                member=entry.name,
+                container=entry.container,
+                archive=entry.archive,
+                findings=[*entry.findings, _internal(exc, LAYER_INTERNAL)],
+            )
+        report.duration_ms = (time.perf_counter() - doc_started) * 1000
+        reports.append(report)
+    if len(reports) == 1:
+        reports[0].duration_ms = (time.perf_counter() - started) * 1000
+    return reports
+
+
+def _internal(exc: Exception, layer: str) -> Finding:
+    detail = f"{exc.__class__.__name__} : {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    return Finding(
+        rule="CHOEUR-INTERNE", severity="fatal", message=pipeline_message("CHOEUR-INTERNE", detail=detail), layer=layer
+    )
+
+
+def _validate_entry(
+    entry: container.Extracted,
+    *,
+    filename: str,
+    rules: str,
+    fr_blocking: bool,
+    syntaxe_flux: str | None,
+    limits: Limits,
+) -> DocumentReport:
+    report = DocumentReport(
+        filename=filename,
+        member=entry.name,
+        container=entry.container,
+        archive=entry.archive,
+        findings=list(entry.findings),
+    )
+    if entry.xml is None:
+        if syntaxe_flux:
+            report.findings.extend(
+                f for f in check_syntaxe_flux(syntaxe_flux, container=entry.container, syntax=None) if f.blocking
+            )
+        return report
+    xml = entry.xml
+    report.xml = xml
+    report.sha256 = hashlib.sha256(xml).hexdigest()
+    if len(xml) > limits.max_xml_bytes:
+        report.findings.append(
+            Finding(
+                rule="CHOEUR-TAILLE-XML",
+                severity="fatal",
+                message=pipeline_message(
+                    "CHOEUR-TAILLE-XML",
+                    name=entry.name or filename or "facture",
+                    size=format_size(len(xml)),
+                    limit=format_size(limits.max_xml_bytes),
+                ),
+                layer=LAYER_TRANSPORT,
+            )
+        )
+        return report
+
+    try:
+        parsed = parse_xml(xml)
+    except XmlRejected as exc:
+        finding = exc.finding
+        if finding.layer != LAYER_XML:
+            finding = replace(finding, layer=LAYER_XML)
+        report.findings.append(finding)
+        return report
+    root = parsed.root
+
+    try:
+        detection = detect(root)
+    except UnsupportedFormat as exc:
+        report.findings.append(exc.finding)
+        if syntaxe_flux:
+            report.findings.extend(check_syntaxe_flux(syntaxe_flux, container=entry.container, syntax=None))
+        return report
+    report.syntax = detection.syntax
+    report.document_type = detection.document_type
+    report.profile = detection.profile_label
+    report.profile_id = detection.profile_id
+
+    if entry.container == container.KIND_PDF and detection.syntax != SYNTAX_CII:
+        report.findings.append(
+            Finding(
+                rule="CHOEUR-PDF-UBL",
+                severity="fatal",
+                message=(
+                    "Le PDF embarque une facture UBL : un PDF Factur-X embarque toujours une facture CII. "
+                    "Déposez le fichier UBL seul (flux E1) ou un PDF Factur-X."
+                ),
+                layer=LAYER_CONTAINER,
+            )
+        )
+    report.findings.extend(_profile_findings(detection))
+
+    scenario = select_scenario(detection)
+    report.findings.extend(xsd.validate(root, scenario.xsd))
+
+    # One Saxon parse, from the root element only, for every schematron pass.
+    try:
+        node = schematron.parse(serialise_root(root))
+    except schematron.SchematronError as exc:
+        report.findings.append(_schematron_failure(scenario.rule_set, exc, LAYER_EN16931))
+        node = None
+    if node is not None:
+        report.findings.extend(_official_findings(scenario.rule_set, node, detection, entry.container))
+        report.rule_sets.append(_rule_set_info(scenario.rule_set, LAYER_EN16931))
+
+    invoice = None
+    try:
+        invoice = extract_invoice_data(root, detection.syntax)
+    except Exception:  # extraction is best effort and must never hide the verdict
+        logger.exception("Extraction des données de %s impossible", filename)
+    report.invoice = invoice
+
+    if rules == RULES_FR and scenario.fr_rule_set is not None and node is not None:
+        try:
+            report.findings.extend(rules_fr.br_fr_findings(node, detection.syntax, blocking=fr_blocking))
+        except schematron.SchematronError as exc:
+            failure = _schematron_failure(scenario.fr_rule_set, exc, LAYER_BR_FR)
+            if not fr_blocking:
+                failure = replace(failure, severity="warning")
+            report.findings.append(failure)
+        report.findings.extend(rules_fr.identifier_findings(invoice, blocking=fr_blocking))
+        report.rule_sets.append(_rule_set_info(scenario.fr_rule_set, LAYER_BR_FR))
+
+    detected_flux = detect_syntaxe_flux(
+        container=entry.container, syntax=detection.syntax, profile_key=detection.profile_key
+    )
+    if syntaxe_flux:
+        flux_findings = check_syntaxe_flux(
+            syntaxe_flux,
+            container=entry.container,
+            syntax=detection.syntax,
+            profile_key=detection.profile_key,
+            has_pdf_attachment=bool(invoice and invoice.has_pdf_attachment),
+        )
+        report.findings.extend(flux_findings)
+        report.syntaxe_flux = syntaxe_flux if not any(f.blocking for f in flux_findings) else detected_flux
+    else:
+        report.syntaxe_flux = detected_flux
+    return report
+
+
+def _profile_findings(detection: Detection) -> list[Finding]:
+    if detection.profile_key == PROFILE_MINIMUM:
+        return [
+            Finding(
+                rule="CHOEUR-PROFIL-MINIMUM",
+                severity="information",
+                message=pipeline_message("CHOEUR-PROFIL-MINIMUM"),
+                layer=LAYER_DETECTION,
+            )
+        ]
+    if detection.profile_status == "legacy":
+        return [
+            Finding(
+                rule="CHOEUR-PROFIL-ANCIEN",
+                severity="warning",
+                message=pipeline_message(
+                    "CHOEUR-PROFIL-ANCIEN",
+                    profile_id=detection.profile_id,
+                    current=CURRENT_PROFILE_IDS[detection.profile_key],
+                ),
+                location="BT-24",
+                layer=LAYER_DETECTION,
+            )
+        ]
+    if detection.profile_status == "unknown" and detection.profile_id:
+        return [
+            Finding(
+                rule="CHOEUR-PROFIL",
+                severity="warning",
+                message=pipeline_message("CHOEUR-PROFIL", profile_id=detection.profile_id),
+                location="BT-24",
+                layer=LAYER_DETECTION,
+            )
+        ]
+    return []
+
+
+def _is_guideline_code_check(item: schematron.SvrlItem) -> bool:
+    return item.rule.startswith("FX-SCH-A-") and item.location.endswith(
+        "GuidelineSpecifiedDocumentContextParameter[1]/ID[1]"
+    )
+
+
+def _official_findings(key: str, node, detection: Detection, container_kind: str) -> list[Finding]:
+    try:
+        items = schematron.run(key, node)
+    except schematron.SchematronError as exc:
+        return [_schematron_failure(key, exc, LAYER_EN16931)]
+    findings = []
+    for item in items:
+        severity = schematron.severity_of(item)
+        message = explain(item.rule, item.text)
+        # Severity override (as KoSIT scenarios do): the Factur-X EN 16931 rules only accept the Factur-X
+        # BT-24 values. A bare CII invoice (flow E1, "CII 16B") is governed by EN 16931 itself, which accepts
+        # any specification identifier (another CIUS such as XRechnung, or an older ID): a warning there.
+        # In a Factur-X PDF the Factur-X profile list applies and the finding stays blocking.
+        if (
+            severity == "fatal"
+            and key == "fx-en16931"
+            and container_kind == container.KIND_XML
+            and detection.profile_status != "known"
+            and _is_guideline_code_check(item)
+        ):
+            severity = "warning"
+            message = (
+                f"Identifiant de spécification (BT-24) « {detection.profile_id} » absent de la liste Factur-X : "
+                f"accepté pour une facture CII hors PDF, contrôlée selon les règles EN 16931 ({item.rule} : "
+                f"« {item.text} »)."
+            )
+        findings.append(
+            Finding(
+                rule=item.rule or "FX-SCH",
+                severity=severity,
+                message=message,
+                location=item.location,
+                layer=LAYER_EN16931,
+                text=item.text,
+            )
+        )
+    return findings
+
+
+def _schematron_failure(key: str, exc: Exception, layer: str) -> Finding:
+    return Finding(
+        rule="CHOEUR-SCHEMATRON",
+        severity="fatal",
+        message=pipeline_message("CHOEUR-SCHEMATRON", ruleset=schematron.RULE_SETS[key].name, detail=str(exc)),
+        layer=layer,
+    )
+
+
+def _rule_set_info(key: str, layer: str) -> RuleSetInfo:
+    spec = schematron.RULE_SETS[key]
+    return RuleSetInfo(
+        layer=layer,
+        name=spec.name,
+        version=artefacts.declared_version(spec.relative_path),
+        sha256=artefacts.sha256(spec.relative_path),
+    )

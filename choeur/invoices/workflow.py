@@ -1,0 +1,234 @@
+"""The invoice lifecycle: one declarative transition table and the one service that applies it.
+
+`TRANSITIONS` lists, for each named transition, the statuses it leaves from, the status it leads to and
+the roles allowed to fire it. Chorus Pro serves the same facts from `transverses/v1/recuperer/etats/
+traitement` (next statuses for a current status); `next_statuses()` answers that question from the table.
+
+Adding a circuit (the lifecycle issue's recipient actions, the works app's MOE/MOA steps) is adding rows:
+`invoice_transition` needs no change. The rows below cover what sending needs: the deposit, the routing
+to the recipient or to the valideurs (A9/A12), and the valideurs' own answers.
+
+Roles are derived from the acting structure's relation to the invoice (supplier → FOURNISSEUR, recipient →
+DESTINATAIRE, the valideur of the current level → VALIDEUR, MOE/MOA); no structure means the platform
+itself (SYSTEME), as for the automatic routing steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from choeur.core.audit import audit_log
+from choeur.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from choeur.invoices.enums import ActorRole, Channel
+from choeur.invoices.enums import InvoiceStatus as S
+from choeur.invoices.models import Invoice, InvoiceStatusChange
+from choeur.invoices.selectors import user_belongs_to
+
+ROLE = ActorRole
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    label: str
+    motif_required: bool = False
+
+
+def _t(name, sources, target, roles, label, *, motif_required=False) -> Transition:
+    return Transition(name, frozenset(sources), target, frozenset(roles), label, motif_required)
+
+
+VALIDATED_1 = (S.VALIDEE_1, S.ABSENCE_VALIDATION_1_HORS_DELAI)
+VALIDATED_2 = (S.VALIDEE_2, S.ABSENCE_VALIDATION_2_HORS_DELAI)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # Deposit (invoice_send): the supplier sends, the platform routes.
+    _t("deposer", [S.BROUILLON], S.DEPOSEE, [ROLE.FOURNISSEUR], "Déposer la facture"),
+    _t("mettre_a_disposition", [S.DEPOSEE, *VALIDATED_1, *VALIDATED_2], S.MISE_A_DISPOSITION, [ROLE.SYSTEME],
+       "Mettre à disposition du destinataire"),
+    _t("soumettre_valideur", [S.DEPOSEE], S.A_VALIDER_1, [ROLE.SYSTEME], "Transmettre au valideur"),
+    _t("soumettre_valideur_2", VALIDATED_1, S.A_VALIDER_2, [ROLE.SYSTEME], "Transmettre au valideur de niveau 2"),
+    # Valideur of level 1 (titulaire of the contract, or mandataire of the groupement), 15 days to answer.
+    _t("valider_1", [S.A_VALIDER_1], S.VALIDEE_1, [ROLE.VALIDEUR], "Valider la facture"),
+    _t("refuser_1", [S.A_VALIDER_1], S.REFUSEE_1, [ROLE.VALIDEUR], "Refuser la facture", motif_required=True),
+    _t("signaler_erreur_valideur_1", [S.A_VALIDER_1], S.ERREUR_FOURNISSEUR_SUR_VALIDEUR, [ROLE.VALIDEUR],
+       "Signaler ne pas être le valideur"),
+    _t("valider_tacitement_1", [S.A_VALIDER_1], S.ABSENCE_VALIDATION_1_HORS_DELAI, [ROLE.SYSTEME],
+       "Validation tacite (15 jours sans réponse)"),
+    # Valideur of level 2 (the mandataire, for a sous-traitant of a cotraitant).
+    _t("valider_2", [S.A_VALIDER_2], S.VALIDEE_2, [ROLE.VALIDEUR], "Valider la facture"),
+    _t("refuser_2", [S.A_VALIDER_2], S.REFUSEE_2, [ROLE.VALIDEUR], "Refuser la facture", motif_required=True),
+    _t("signaler_erreur_valideur_2", [S.A_VALIDER_2], S.ERREUR_COTRAITANT_SUR_VALIDEUR, [ROLE.VALIDEUR],
+       "Signaler ne pas être le valideur"),
+    _t("valider_tacitement_2", [S.A_VALIDER_2], S.ABSENCE_VALIDATION_2_HORS_DELAI, [ROLE.SYSTEME],
+       "Validation tacite (15 jours sans réponse)"),
+    # The supplier names the right valideur (corriger/valideur/facture); the circuit starts again at level 1.
+    _t("corriger_valideur", [S.ERREUR_FOURNISSEUR_SUR_VALIDEUR, S.ERREUR_COTRAITANT_SUR_VALIDEUR], S.A_VALIDER_1,
+       [ROLE.FOURNISSEUR], "Corriger le valideur"),
+)  # fmt: skip
+
+TRANSITIONS_BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
+
+
+def register_transitions(*transitions: Transition) -> None:
+    """Add rows to the table (for apps that build on invoices: works circuits). A name is defined once."""
+    global TRANSITIONS
+    for transition in transitions:
+        if transition.name in TRANSITIONS_BY_NAME and TRANSITIONS_BY_NAME[transition.name] != transition:
+            raise ValueError(f"Transition déjà définie autrement : {transition.name}")
+        if transition.name not in TRANSITIONS_BY_NAME:
+            TRANSITIONS = (*TRANSITIONS, transition)
+            TRANSITIONS_BY_NAME[transition.name] = transition
+
+
+def transitions_from(status: str, role: str | None = None) -> list[Transition]:
+    """Transitions available from `status`, for `role` (any role when None), in table order."""
+    return [t for t in TRANSITIONS if status in t.sources and (role is None or role in t.roles)]
+
+
+def next_statuses(invoice_or_status: Invoice | str, role: str | None = None) -> list[str]:
+    """Statuses reachable in one step (Chorus Pro's `listeStatutsPossiblesPourTraitement`), without repeats."""
+    status = invoice_or_status.status if isinstance(invoice_or_status, Invoice) else invoice_or_status
+    seen: list[str] = []
+    for transition in transitions_from(status, role):
+        if transition.target not in seen:
+            seen.append(transition.target)
+    return seen
+
+
+def roles_of(invoice: Invoice, structure) -> set[str]:
+    """The roles `structure` plays towards `invoice` now (a valideur acts only at its level's turn)."""
+    if structure is None:
+        return {ROLE.SYSTEME}
+    pk = structure.pk
+    roles = set()
+    if invoice.supplier_id == pk:
+        roles.add(ROLE.FOURNISSEUR)
+    if invoice.recipient_id == pk:
+        roles.add(ROLE.DESTINATAIRE)
+    if invoice.valideur_id == pk and invoice.status in (S.A_VALIDER_1,):
+        roles.add(ROLE.VALIDEUR)
+    if invoice.valideur2_id == pk and invoice.status in (S.A_VALIDER_2,):
+        roles.add(ROLE.VALIDEUR)
+    if invoice.moe_id == pk:
+        roles.add(ROLE.MOE)
+    if invoice.moa_id == pk:
+        roles.add(ROLE.MOA)
+    return roles
+
+
+def _actor_label(actor, actor_structure, channel) -> str:
+    if actor is not None:
+        return getattr(actor, "email", "") or str(actor)
+    if actor_structure is not None:
+        return f"{actor_structure.designation} ({Channel(channel).label})"
+    return "Chœur"
+
+
+def invoice_transition(
+    *,
+    invoice: Invoice,
+    transition: str,
+    actor=None,
+    actor_structure=None,
+    channel: str,
+    motif: str = "",
+    comment: str = "",
+    data: dict | None = None,
+    expected_status: str | None = None,
+) -> Invoice:
+    """Apply one named transition to `invoice` and return it, refreshed.
+
+    - locks the invoice row (`select_for_update`) inside one transaction;
+    - refuses (French ApplicationError) a transition unknown, not available from the current status, or not
+      open to the role `actor_structure` plays towards the invoice (no structure: the platform, SYSTEME);
+    - a person (`actor`) must belong to `actor_structure` (validated rattachement);
+    - `expected_status` guards against a stale screen: ConflictError if someone moved the invoice first;
+    - saves with `update_fields`, writes the InvoiceStatusChange row and an audit entry, and enqueues the
+      side effects (tasks.invoice_status_changed) with `transaction.on_commit`.
+    """
+    definition = TRANSITIONS_BY_NAME.get(transition)
+    if definition is None:
+        raise ApplicationError(f"Action inconnue sur une facture : « {transition} ».", code="transition_inconnue")
+    if channel not in Channel.values:
+        raise ApplicationError(f"Canal inconnu : « {channel} ».", code="canal_inconnu")
+    if definition.motif_required and not (motif or "").strip():
+        raise ApplicationError(f"{definition.label} : indiquez un motif.", field="motif", code="motif_obligatoire")
+    if actor is not None and actor_structure is not None:
+        if not user_belongs_to(user=actor, structure=actor_structure):
+            raise PermissionDeniedError(
+                f"Vous n'êtes pas rattaché(e) à la structure {actor_structure.designation} : action impossible."
+            )
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        current = locked.status
+        if expected_status is not None and current != expected_status:
+            raise ConflictError(
+                f"La facture {locked.number} est passée au statut « {S(current).label} » entre-temps : "
+                "rechargez la page."
+            )
+        if current not in definition.sources:
+            raise ApplicationError(
+                f"{definition.label} : impossible depuis le statut « {S(current).label} » "
+                f"de la facture {locked.number or '(brouillon)'}.",
+                code="transition_impossible",
+            )
+        roles = roles_of(locked, actor_structure)
+        if not roles & definition.roles:
+            raise PermissionDeniedError(
+                f"{definition.label} : action réservée à "
+                f"{', '.join(sorted(ActorRole(r).label.lower() for r in definition.roles))}."
+            )
+        role = sorted(roles & definition.roles)[0]
+        now = timezone.now()
+        locked.status = definition.target
+        locked.status_changed_at = now
+        locked.save(update_fields=["status", "status_changed_at", "updated_at"])
+        change = InvoiceStatusChange.objects.create(
+            invoice=locked,
+            from_status=current,
+            to_status=definition.target,
+            transition=definition.name,
+            actor_user=actor if getattr(actor, "pk", None) else None,
+            actor_label=_actor_label(actor, actor_structure, channel)[:255],
+            actor_structure=actor_structure,
+            actor_role=role,
+            channel=channel,
+            motif=(motif or "")[:100],
+            comment=comment or "",
+            data=data or {},
+            created_at=now,
+        )
+        audit_log(
+            action=f"invoices.invoice.{definition.name}",
+            actor=actor,
+            structure_id=actor_structure.pk if actor_structure is not None else locked.supplier_id,
+            target=locked,
+            data={
+                "numero": locked.number,
+                "de": current,
+                "vers": definition.target,
+                "canal": channel,
+                "role": role,
+                **({"motif": motif} if motif else {}),
+            },
+        )
+        transaction.on_commit(_enqueue_side_effects(change.pk))
+    invoice.status = locked.status
+    invoice.status_changed_at = locked.status_changed_at
+    return locked
+
+
+def _enqueue_side_effects(change_id: int):
+    def enqueue():
+        from choeur.invoices.tasks import invoice_status_changed
+
+        invoice_status_changed.enqueue(change_id)
+
+    return enqueue

@@ -1,0 +1,63 @@
+"""Helpers for the validation engine tests: the fixture invoices and Factur-X PDFs built on the fly."""
+
+import io
+import zlib
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def facturx_pdf(xml: bytes, *, name: str = "factur-x.xml", password: str | None = None) -> bytes:
+    """A one-page PDF embedding `xml` as a Factur-X attachment (not PDF/A: the engine doesn't check PDF/A)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_attachment(name, xml)
+    if password:
+        writer.encrypt(password)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_bomb(inflated_size: int) -> bytes:
+    """A PDF whose embedded factur-x.xml is a Flate stream of zeros inflating to `inflated_size` bytes.
+
+    The zeros are compressed chunk by chunk: the test never holds the inflated content in memory.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, NumberObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_attachment("factur-x.xml", b"<x/>")
+    spec = writer._root_object["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object()
+    stream = spec["/EF"]["/F"].get_object()
+    compressor = zlib.compressobj(9)
+    chunk = bytes(1 << 20)
+    parts = [compressor.compress(chunk) for _ in range(inflated_size >> 20)]
+    parts.append(compressor.flush())
+    data = b"".join(parts)
+    stream._data = data
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream[NameObject("/Length")] = NumberObject(len(data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def ubl_invoice() -> bytes:
+    return fixture_bytes("ubl_facture_b2g.xml")
+
+
+@pytest.fixture
+def cii_invoice() -> bytes:
+    return fixture_bytes("cii_facture_b2g.xml")

@@ -28,13 +28,6 @@ from choeur.directory.enums import (
 from choeur.directory.identifiers import clean_siret
 from choeur.directory.models import Service, Structure
 from choeur.directory.services import structure_create
-from choeur.directory.services import structure_defaults_ensure as _structure_defaults_ensure
-
-
-def structure_defaults_ensure(structure: Structure) -> None:
-    """Positional alias of `services.structure_defaults_ensure`, kept for callers written against it."""
-    _structure_defaults_ensure(structure=structure)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Public search

@@ -14,9 +14,9 @@ import time_machine
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from choeur.directory.annuaire import structure_defaults_ensure
 from choeur.directory.enums import RattachementStatus, Role
 from choeur.directory.raccordement import api_client_create, technical_account_create
+from choeur.directory.services import structure_defaults_ensure
 from tests.accounts.factories import UserFactory
 from tests.directory.factories import BankAccountFactory, RattachementFactory, ServiceFactory, StructureFactory
 
@@ -159,7 +159,7 @@ def world(db, frozen) -> World:
         ),
     )
     for structure in (fournisseur, autre, commune, hopital, ferme):
-        structure_defaults_ensure(structure)
+        structure_defaults_ensure(structure=structure)
         world.add(
             "service",
             f"{_short(structure, world)}:FACTURES_PUBLIQUES",

@@ -926,6 +926,22 @@ class BulkResult:
         return len(self.done)
 
 
+def _bulk_apply(result: BulkResult, ids: list[int], found: dict, decide, *, requester) -> None:
+    """Apply `decide` to each request in its own savepoint: one failure never undoes the others."""
+    for pk in ids:
+        item = found.get(pk)
+        if item is None:
+            result.errors.append(f"Demande n°{pk} : introuvable parmi les structures que vous gérez.")
+            continue
+        try:
+            with transaction.atomic():
+                decided = decide(item)
+        except ApplicationError as exc:
+            result.errors.append(f"{_person(requester(item))} : {exc.message}")
+        else:
+            result.done.append(decided)
+
+
 def rattachements_decide(*, by, rattachement_ids: Iterable[int], approve: bool, comment: str = "") -> BulkResult:
     """Validate or refuse several requests at once (« en masse »). Each one succeeds or fails on its own;
     requests outside the structures `by` manages are reported as not found."""
@@ -942,21 +958,17 @@ def rattachements_decide(*, by, rattachement_ids: Iterable[int], approve: bool, 
                 pk__in=ids, structure__in=Structure.objects.managed_by(by)
             ).select_related("user", "structure")
         }
-        for pk in ids:
-            rattachement = found.get(pk)
-            if rattachement is None:
-                result.errors.append(f"Demande n°{pk} : introuvable parmi les structures que vous gérez.")
-                continue
-            try:
-                with transaction.atomic():
-                    if approve:
-                        decided = rattachement_validate(by=by, rattachement=rattachement)
-                    else:
-                        decided = rattachement_refuse(by=by, rattachement=rattachement, comment=comment)
-            except ApplicationError as exc:
-                result.errors.append(f"{_person(rattachement.user)} : {exc.message}")
-            else:
-                result.done.append(decided)
+        _bulk_apply(
+            result,
+            ids,
+            found,
+            lambda r: (
+                rattachement_validate(by=by, rattachement=r)
+                if approve
+                else rattachement_refuse(by=by, rattachement=r, comment=comment)
+            ),
+            requester=lambda r: r.user,
+        )
     return result
 
 
@@ -1319,21 +1331,17 @@ def subscriptions_decide(*, by, subscription_ids: Iterable[int], approve: bool, 
                 pk__in=ids, espace__structure__in=Structure.objects.managed_by(by)
             ).select_related("rattachement__user", "espace__structure")
         }
-        for pk in ids:
-            subscription = found.get(pk)
-            if subscription is None:
-                result.errors.append(f"Demande n°{pk} : introuvable parmi les structures que vous gérez.")
-                continue
-            try:
-                with transaction.atomic():
-                    if approve:
-                        decided = subscription_validate(by=by, subscription=subscription)
-                    else:
-                        decided = subscription_refuse(by=by, subscription=subscription, comment=comment)
-            except ApplicationError as exc:
-                result.errors.append(f"{_person(subscription.rattachement.user)} : {exc.message}")
-            else:
-                result.done.append(decided)
+        _bulk_apply(
+            result,
+            ids,
+            found,
+            lambda s: (
+                subscription_validate(by=by, subscription=s)
+                if approve
+                else subscription_refuse(by=by, subscription=s, comment=comment)
+            ),
+            requester=lambda s: s.rattachement.user,
+        )
     return result
 
 

@@ -344,7 +344,6 @@ def _read_documents(*, flow: Flow, validator: Callable[..., list]) -> list[Docum
         content,
         filename=flow.filename,
         rules=settings.CHOEUR_FLOW_RULES,
-        fr_blocking=settings.CHOEUR_BR_FR_BLOCKING,
         syntaxe_flux=flow.syntaxe_flux_declared or None,
     )
     if not reports:

@@ -46,6 +46,9 @@ def _t(name, sources, target, roles, label, *, motif_required=False) -> Transiti
 
 VALIDATED_1 = (S.VALIDEE_1, S.ABSENCE_VALIDATION_1_HORS_DELAI)
 VALIDATED_2 = (S.VALIDEE_2, S.ABSENCE_VALIDATION_2_HORS_DELAI)
+# What the recipient has in « Factures reçues » and may process (COMPLETEE: back from the supplier).
+RECEIVED = (S.MISE_A_DISPOSITION, S.COMPLETEE)
+PROCESSING = (S.SERVICE_FAIT, S.MANDATEE, S.MISE_A_DISPOSITION_COMPTABLE, S.COMPTABILISEE)
 
 TRANSITIONS: tuple[Transition, ...] = (
     # Deposit (invoice_send): the supplier sends, the platform routes.
@@ -71,6 +74,25 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The supplier names the right valideur (corriger/valideur/facture); the circuit starts again at level 1.
     _t("corriger_valideur", [S.ERREUR_FOURNISSEUR_SUR_VALIDEUR, S.ERREUR_COTRAITANT_SUR_VALIDEUR], S.A_VALIDER_1,
        [ROLE.FOURNISSEUR], "Corriger le valideur"),
+    # The recipient processes what it received (chorus-pro.md §6.2, API traiter/recue). The processing steps
+    # are optional but keep their order: each row leaves from every earlier step.
+    _t("service_fait", RECEIVED, S.SERVICE_FAIT, [ROLE.DESTINATAIRE], "Constater le service fait"),
+    _t("mandater", [*RECEIVED, S.SERVICE_FAIT], S.MANDATEE, [ROLE.DESTINATAIRE], "Mandater"),
+    _t("mettre_a_disposition_comptable", [*RECEIVED, S.SERVICE_FAIT, S.MANDATEE], S.MISE_A_DISPOSITION_COMPTABLE,
+       [ROLE.DESTINATAIRE, ROLE.SYSTEME], "Mettre à disposition du comptable"),
+    _t("comptabiliser", [*RECEIVED, S.SERVICE_FAIT, S.MANDATEE, S.MISE_A_DISPOSITION_COMPTABLE], S.COMPTABILISEE,
+       [ROLE.DESTINATAIRE, ROLE.SYSTEME], "Comptabiliser"),
+    _t("mettre_en_paiement", [*RECEIVED, *PROCESSING], S.MISE_EN_PAIEMENT, [ROLE.DESTINATAIRE, ROLE.SYSTEME],
+       "Mettre en paiement"),
+    # The three returns to the supplier: wrong routing data, missing documents, wrong invoicing data.
+    _t("a_recycler", RECEIVED, S.A_RECYCLER, [ROLE.DESTINATAIRE], "Mettre à recycler", motif_required=True),
+    _t("suspendre", [*RECEIVED, S.SERVICE_FAIT], S.SUSPENDUE, [ROLE.DESTINATAIRE], "Suspendre",
+       motif_required=True),
+    _t("rejeter", [*RECEIVED, S.SERVICE_FAIT, S.SUSPENDUE], S.REJETEE, [ROLE.DESTINATAIRE], "Rejeter",
+       motif_required=True),
+    # The supplier's answers: complete a suspended invoice, recycle it (new routing, same number).
+    _t("completer", [S.SUSPENDUE], S.COMPLETEE, [ROLE.FOURNISSEUR], "Compléter la facture"),
+    _t("recycler", [S.A_RECYCLER], S.DEPOSEE, [ROLE.FOURNISSEUR], "Recycler la facture"),
 )  # fmt: skip
 
 TRANSITIONS_BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}

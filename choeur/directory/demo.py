@@ -44,7 +44,7 @@ from choeur.directory.enums import (
     StructureKind,
     SubscriptionStatus,
 )
-from choeur.directory.identifiers import make_siret
+from choeur.directory.identifiers import french_vat_number, make_siret
 from choeur.directory.models import (
     ApiClient,
     BankAccount,
@@ -454,6 +454,8 @@ def _user_ensure(person: DemoPerson, report: DemoSeedReport, *, staff: bool = Fa
 def _structure_ensure(data: DemoStructure, gp, report: DemoSeedReport) -> Structure:
     values = {
         "raison_sociale": data.raison_sociale,
+        # Companies invoice with their VAT number (EN 16931 BT-31; the pré-contrôle asks for it).
+        **({} if data.is_public else {"numero_tva": french_vat_number(data.siret)}),
         "adresse": data.adresse,
         "code_postal": data.code_postal,
         "ville": data.ville,

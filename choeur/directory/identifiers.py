@@ -122,3 +122,9 @@ def make_siret(siren_base8: str, nic_base4: str) -> str:
     """A valid SIRET from 8 + 4 digits: SIREN with its key, then NIC completed so the whole SIRET passes."""
     siren = luhn_complete(siren_base8)
     return luhn_complete(siren + nic_base4)
+
+
+def french_vat_number(siren_or_siret: str) -> str:
+    """The French intra-community VAT number of a SIREN: FR + key ((12 + 3 × (SIREN mod 97)) mod 97) + SIREN."""
+    siren = siren_or_siret[:9]
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"

@@ -37,8 +37,16 @@ def certificate_data(invoice: Invoice, *, deposited_by_label: str = "") -> dict:
         "deposited_at": local.isoformat(timespec="seconds"),
         "deposited_at_display": f"{local:%d/%m/%Y à %H:%M:%S} (heure de Paris, UTC{offset[:3]}:{offset[3:]})",
         "document_sha256": invoice.document_sha256,
-        "document_name": invoice.main_document_name or f"{invoice.number}.pdf",
-        "document_size": invoice.main_document.size if invoice.main_document_id else None,
+        # The certified document: the main document, else (an XML-only deposit) the structured XML.
+        "document_name": (
+            invoice.main_document_name
+            or (f"{invoice.number}.xml" if invoice.structured_xml_id else f"{invoice.number}.pdf")
+        ),
+        "document_size": (
+            invoice.main_document.size
+            if invoice.main_document_id
+            else (invoice.structured_xml.size if invoice.structured_xml_id else None)
+        ),
         "structured_xml_sha256": invoice.structured_xml.sha256 if invoice.structured_xml_id else "",
         "number": invoice.number,
         "invoice_date": invoice.invoice_date.strftime("%d/%m/%Y") if invoice.invoice_date else "",

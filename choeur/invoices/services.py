@@ -825,9 +825,13 @@ def _generate_documents(invoice: Invoice) -> None:
         invoice.structured_xml = file_store(content=xml, mime_type="application/xml")
 
 
-def _generate_certificate(invoice: Invoice, *, by_label: str) -> None:
+def _generate_certificate(invoice: Invoice, *, by_label: str, render: bool = True) -> None:
     invoice.certificate_number = make_certificate_number(invoice)
     data = certificate_data(invoice, deposited_by_label=by_label)
+    if not render:
+        # What the certificate states is fixed now; its PDF is rendered after the commit (rendering.py).
+        invoice.snapshot = {**invoice.snapshot, "certificate": data}
+        return
     try:
         pdf = render_certificate(data)
     except Exception:
@@ -864,23 +868,33 @@ def invoice_route(*, invoice: Invoice) -> Invoice:
     return invoice_transition(invoice=invoice, transition=transition, channel=Channel.SYSTEME)
 
 
-def _send_locked(invoice: Invoice, *, by, channel: str, by_label: str) -> Invoice:
+def _send_locked(
+    invoice: Invoice, *, by, channel: str, by_label: str, defer_rendering: bool = False, checked: bool = False
+) -> Invoice:
     """Checks, amounts, documents, deposit, certificate, routing — on a locked BROUILLON, inside the
-    caller's transaction: any failure rolls everything back and the draft stays as it was."""
-    findings = invoice_checks(invoice)
+    caller's transaction: any failure rolls everything back and the draft stays as it was.
+
+    `defer_rendering` (structured deposits: flows, API): the certificate PDF, and the readable PDF of an
+    XML-only deposit, are rendered after the commit by a low-priority task (rendering.py). A deposit with no
+    document at all still gets its Factur-X now: that document is what the fingerprint certifies.
+    `checked`: the caller ran `invoice_checks` on this very row, in this transaction (no second pass)."""
+    findings = [] if checked else invoice_checks(invoice)
     if findings:
         raise _findings_error(findings)
     _store_amounts(invoice)
     invoice.deposited_at = timezone.now()
     invoice.snapshot = facturx.invoice_snapshot(invoice)
     original = invoice.main_document or invoice.structured_xml
-    _generate_documents(invoice)
+    if not (defer_rendering and original is not None):
+        _generate_documents(invoice)
     # The fingerprint is that of the original as deposited: the uploaded document, else the deposited
     # structured XML, else the Factur-X Chœur generated.
     invoice.document_sha256 = (original or invoice.main_document).sha256
     label = _by_label(by, by_label)
-    _generate_certificate(invoice, by_label=label)
+    _generate_certificate(invoice, by_label=label, render=not defer_rendering)
     invoice.save()
+    if defer_rendering:
+        transaction.on_commit(_enqueue_rendering(invoice.pk))
     try:
         with transaction.atomic():
             invoice = invoice_transition(
@@ -908,9 +922,19 @@ def _send_locked(invoice: Invoice, *, by, channel: str, by_label: str) -> Invoic
             "empreinte": invoice.document_sha256,
             "certificat": invoice.certificate_number,
             "mode_depot": invoice.mode_depot,
+            **({"numero_flux_depot": invoice.numero_flux_depot} if invoice.numero_flux_depot else {}),
         },
     )
     return invoice
+
+
+def _enqueue_rendering(invoice_id: int):
+    def enqueue():
+        from choeur.invoices.rendering import invoice_render_documents
+
+        invoice_render_documents.enqueue(invoice_id)
+
+    return enqueue
 
 
 def invoice_send(*, invoice: Invoice, by, channel: str = Channel.PORTAIL, by_label: str = "") -> Invoice:
@@ -1146,14 +1170,9 @@ def invoice_create_from_data(
             _replace_vat_lines(invoice, vat_lines)
         _refresh_totals(invoice)
         invoice.save()
-        audit_log(
-            action="invoices.invoice.create_from_data",
-            actor=by,
-            actor_label=_by_label(by, by_label) if by is None else "",
-            structure_id=supplier.pk,
-            target=invoice,
-            data={"numero": invoice.number, "mode_depot": mode_depot, "numero_flux_depot": numero_flux_depot},
-        )
+        # No audit entry of its own: the creation either rolls back with a refusal or ends in the sending's
+        # entries (deposit, routing, « send » with the mode and flow number). Writing one here would take the
+        # audit chain's lock (core.audit) for the whole transaction and serialise the flow workers.
         checked = invoice_checks(invoice)
         resolved_fields = {f.field for f in findings}
         # A party we could not resolve already has its precise finding; drop the generic « absent » one.
@@ -1161,7 +1180,7 @@ def invoice_create_from_data(
         if all_findings:
             raise _findings_error(all_findings)
         invoice = _lock(invoice)
-        return _send_locked(invoice, by=by, channel=channel, by_label=by_label)
+        return _send_locked(invoice, by=by, channel=channel, by_label=by_label, defer_rendering=True, checked=True)
 
 
 # --- Events --------------------------------------------------------------------------------------------

@@ -51,7 +51,10 @@ def status(flow_id: int) -> dict:
         "items_linked": flow.items.filter(invoice__isnull=False).count(),
         "invoices": invoices.count(),
         "duplicates": [row["number"] for row in per_number if row["n"] > 1],
-        "tasks": sorted(DBTaskResult.objects.values_list("status", flat=True)),
+        # The flow's processing tasks only: the low-priority PDF renderings (invoices.rendering) run after.
+        "tasks": sorted(
+            DBTaskResult.objects.filter(task_path__endswith="process_flow").values_list("status", flat=True)
+        ),
         "technical_errors": flow.technical_errors,
     }
 

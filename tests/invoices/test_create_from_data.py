@@ -144,15 +144,43 @@ def test_flow_deposit_keeps_its_documents_and_flow_number(supplier, recipient):
     assert invoice.structured_xml.read() == xml
 
 
-def test_xml_only_deposit_is_fingerprinted_on_the_xml_and_rendered_for_people(supplier, recipient):
+def test_xml_only_deposit_is_fingerprinted_on_the_xml_and_rendered_for_people_after_commit(
+    supplier, recipient, django_capture_on_commit_callbacks
+):
     xml = b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
-    invoice = invoice_create_from_data(
-        supplier=supplier, by=None, data=data(recipient), structured_xml=xml, mode_depot=ModeDepot.EDI_XML_STRUCT
-    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        invoice = invoice_create_from_data(
+            supplier=supplier, by=None, data=data(recipient), structured_xml=xml, mode_depot=ModeDepot.EDI_XML_STRUCT
+        )
     assert invoice.document_sha256 == hashlib.sha256(xml).hexdigest()
     assert invoice.structured_xml.read() == xml
-    assert invoice.main_document.read().startswith(b"%PDF-")
     assert InvoiceStatusChange.objects.for_invoice(invoice).first().channel == Channel.EDI
+    # The certificate's statements are fixed at deposit, and name the XML as the certified document…
+    certified = invoice.snapshot["certificate"]
+    assert certified["document_sha256"] == invoice.document_sha256
+    assert certified["document_name"] == f"{invoice.number}.xml"
+    # … while the PDFs wait for the commit (the flow's hot path renders nothing).
+    assert (invoice.main_document_id, invoice.certificate_id) == (None, None)
+    for callback in callbacks:
+        callback()  # the immediate task backend renders them now
+    invoice.refresh_from_db()
+    assert invoice.main_document.read().startswith(b"%PDF-")
+    assert invoice.certificate.read().startswith(b"%PDF-")
+    assert invoice.document_sha256 == hashlib.sha256(xml).hexdigest()  # still the XML's
+
+
+def test_a_download_before_the_task_renders_the_certificate_once(supplier, recipient):
+    from choeur.invoices.rendering import invoice_certificate_file, invoice_render_documents
+
+    invoice = invoice_create_from_data(
+        supplier=supplier, by=None, data=data(recipient), structured_xml=b"<Invoice/>", mode_depot="EDI_XML_STRUCT"
+    )
+    assert invoice.certificate_id is None
+    first = invoice_certificate_file(invoice=invoice)
+    assert first.read().startswith(b"%PDF-")
+    invoice_render_documents.call(invoice.pk)  # the late task finds it done and keeps the first file
+    invoice.refresh_from_db()
+    assert invoice.certificate_id == first.pk
 
 
 def test_main_document_must_be_a_pdf(supplier, recipient):

@@ -9,3 +9,7 @@ ALL.append(validation.run)
 from bench import flows  # noqa: E402
 
 ALL.append(flows.run)
+
+from bench import dashboard  # noqa: E402
+
+ALL.append(dashboard.run)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # API rate and size limits run before anything reads the request body.
+    "choeur.api.limits.ApiLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "choeur.portal.middleware.SecondFactorMiddleware",
+    # A supplier with a rejection or suspension unacknowledged for 7 days acknowledges it first (chorus-pro.md §6.2).
+    "choeur.portal.lifecycle_views.middleware.RejectionAcknowledgementMiddleware",
     # Axes last, as its documentation asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dsfr.context_processors.site_config",
                 "choeur.portal.context_processors.portal",
+                "choeur.portal.lifecycle_views.context.notifications",
             ],
         },
     },
@@ -153,6 +158,24 @@ CHOEUR_REAUTH_SECONDS = env_int("CHOEUR_REAUTH_SECONDS", 5 * 60)
 # French CTC rules (BR-FR) on deposited invoices: warnings by default, as Chorus Pro does not apply them to B2G;
 # true makes them reject the invoice (docs/validation.md).
 CHOEUR_BR_FR_BLOCKING = env_bool("CHOEUR_BR_FR_BLOCKING", False)
+
+# API protection (choeur/api/limits.py) and webhooks (choeur/api/webhooks.py).
+CHOEUR_API_RATE_LIMIT = env("CHOEUR_API_RATE_LIMIT", "600/min")
+CHOEUR_API_MAX_BODY_BYTES = env_int("CHOEUR_API_MAX_BODY_BYTES", 2 * 1024 * 1024)
+CHOEUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("CHOEUR_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+CHOEUR_WEBHOOKS_TIMEOUT_SECONDS = env_int("CHOEUR_WEBHOOKS_TIMEOUT_SECONDS", 5)
+CHOEUR_WEBHOOKS_MAX_ATTEMPTS = env_int("CHOEUR_WEBHOOKS_MAX_ATTEMPTS", 8)
+
+# The cache counts API calls for the rate limit: per process by default (nothing to install); a shared
+# Redis (CHOEUR_CACHE_URL=redis://…) makes the limit hold across several processes.
+_CACHE_URL = env("CHOEUR_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "choeur"}
+    )
+}
 
 AXES_FAILURE_LIMIT = env_int("CHOEUR_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("CHOEUR_LOGIN_COOLOFF_MINUTES", 15) / 60

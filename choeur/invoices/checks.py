@@ -30,6 +30,7 @@ from choeur.invoices.computations import (
 from choeur.invoices.enums import (
     ZERO_RATE_TYPES,
     Cadre,
+    DepositorRole,
     InvoiceStatus,
     InvoiceType,
     ModeDepot,
@@ -437,7 +438,14 @@ def check_cadre(invoice: Invoice) -> list[Finding]:
     except ValueError as exc:
         return [Finding("cadre", "CADRE_INCONNU", f"Cadre de facturation : {exc}")]
     findings = []
-    refusal = cadre_refusal_for(supplier=invoice.supplier, cadre=rule.cadre)
+    # A works document of the MOE or the MOA names the company as supplier (it is paid) and is deposited by
+    # the MOE or MOA named on it: that structure is the one the cadre must be open to.
+    depositor = invoice.supplier
+    if DepositorRole.MOE in rule.depositor_roles and invoice.moe_id:
+        depositor = invoice.moe
+    elif DepositorRole.MOA in rule.depositor_roles and invoice.moa_id:
+        depositor = invoice.moa
+    refusal = cadre_refusal_for(supplier=depositor, cadre=rule.cadre)
     if refusal:
         findings.append(Finding("cadre", "CADRE_NON_AUTORISE", f"Cadre de facturation : {refusal}"))
     if invoice.mode_depot in SAISIE_MODES and Cadre(rule.cadre) not in PORTAL_SAISIE_CADRES:

@@ -98,6 +98,18 @@ PRE_RECIPIENT_STATUSES = frozenset(
         InvoiceStatus.ABSENCE_VALIDATION_2_HORS_DELAI,
         InvoiceStatus.DEPOSEE,
         InvoiceStatus.EN_COURS_ACHEMINEMENT,
+        # Works pieces on their way through the MOE and the MOA (the works app): only the last document of a
+        # dossier de facturation reaches the payer's « Factures reçues ».
+        InvoiceStatus.MISE_A_DISPOSITION_MOE,
+        InvoiceStatus.PRISE_EN_COMPTE_MOE,
+        InvoiceStatus.REFUSEE_MOE,
+        InvoiceStatus.TRANSMISE_MOA,
+        InvoiceStatus.MISE_A_DISPOSITION_MOA,
+        InvoiceStatus.PRISE_EN_COMPTE_MOA,
+        InvoiceStatus.REFUSEE_MOA,
+        InvoiceStatus.A_ASSOCIER_FOURNISSEUR,
+        InvoiceStatus.ASSOCIEE,
+        InvoiceStatus.REMPLACEE_PAR_A22,
     }
 )
 
@@ -318,3 +330,11 @@ class Unit(models.TextChoices):
 # French VAT rates (metropolitan, Corsica and overseas departments), offered as hints; any rate from 0 to
 # 100 % is accepted, since special regimes exist.
 FRENCH_VAT_RATES = ("20", "10", "8.5", "5.5", "2.1", "1.75", "1.05", "0.9", "0")
+
+
+class NotificationFrequency(models.TextChoices):
+    """How a person is told about status changes in one espace of one structure (lifecycle notifications)."""
+
+    IMMEDIATE = "IMMEDIATE", "Un courriel à chaque changement"
+    WEEKLY = "WEEKLY", "Un récapitulatif par semaine"
+    NONE = "NONE", "Aucune notification"

@@ -26,6 +26,7 @@ from choeur.invoices.enums import (
     InvoiceStatus,
     InvoiceType,
     ModeDepot,
+    NotificationFrequency,
     PaymentMode,
     TypeDemandePaiement,
     TypeTva,
@@ -643,3 +644,86 @@ class InvoiceTemplate(models.Model):
     def clean(self):
         if not self.name.strip():
             raise ValidationError({"name": "Donnez un nom au modèle."})
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear about invoices of one espace of one structure. No row: the default
+    (`notifications.DEFAULT_FREQUENCY`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invoice_notification_preferences"
+    )
+    structure = models.ForeignKey("directory.Structure", on_delete=models.CASCADE, related_name="+")
+    espace = models.CharField("espace", max_length=40)
+    frequency = models.CharField(
+        "fréquence", max_length=10, choices=NotificationFrequency.choices, default=NotificationFrequency.IMMEDIATE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "préférence de notification"
+        verbose_name_plural = "préférences de notification"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "structure", "espace"], name="invoices_notification_preference_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.structure} — {self.espace} : {self.get_frequency_display()}"
+
+
+class Notification(models.Model):
+    """One notice of a status change, for one person (shown in the notification centre and e-mailed as they
+    chose) or for a structure's contact address (`email`, no person: e-mailed at once, never shown).
+
+    One row per (status change, person) or (status change, address): the side-effect task may run twice, the
+    unique constraints make sure nobody is told twice.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invoice_notifications"
+    )
+    email = models.EmailField("adresse électronique", blank=True)
+    structure = models.ForeignKey(
+        "directory.Structure", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    espace = models.CharField("espace", max_length=40, blank=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="notifications")
+    status_change = models.ForeignKey(
+        InvoiceStatusChange, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField("titre", max_length=255)
+    body = models.TextField("message", blank=True)
+    url = models.CharField("lien", max_length=255, blank=True)
+    frequency = models.CharField("envoi par courriel", max_length=10, choices=NotificationFrequency.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField("lue le", null=True, blank=True)
+    emailed_at = models.DateTimeField("envoyée par courriel le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_change", "user"],
+                condition=Q(user__isnull=False),
+                name="invoices_notification_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["status_change", "email"],
+                condition=Q(user__isnull=True),
+                name="invoices_notification_unique_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="invoices_notification_unread"),
+            models.Index(fields=["frequency", "emailed_at"], name="invoices_notification_digest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

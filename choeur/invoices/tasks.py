@@ -13,13 +13,28 @@ logger = logging.getLogger(__name__)
 def invoice_status_changed(status_change_id: int) -> None:
     """Side effects of one status change, enqueued by workflow.invoice_transition after the commit.
 
-    For now it only logs a line: the lifecycle issue fills it with the notifications (e-mail to the
-    supplier's contact address on every status change, chorus-pro.md §6.2) and webhooks. It takes the
-    id, not the object, since tasks are serialised (a JSON-serialisable argument for every backend).
+    Notifications first (e-mail to the supplier's contact address and to subscribed people, in-app rows:
+    notifications.py), then the `invoice_status_changed` signal the API's webhooks listen to. Both are safe to
+    run twice: notifications are unique per change and person, webhook deliveries carry the change's id. It
+    takes the id, not the object, since tasks are serialised (a JSON-serialisable argument for every backend).
     """
     from choeur.invoices.models import InvoiceStatusChange
+    from choeur.invoices.notifications import notify_status_change
+    from choeur.invoices.signals import invoice_status_changed as status_changed_signal
 
-    change = InvoiceStatusChange.objects.select_related("invoice").filter(pk=status_change_id).first()
+    change = (
+        InvoiceStatusChange.objects.select_related(
+            "invoice__supplier",
+            "invoice__recipient",
+            "invoice__recipient_service",
+            "invoice__valideur",
+            "invoice__valideur2",
+            "invoice__moe",
+            "invoice__moa",
+        )
+        .filter(pk=status_change_id)
+        .first()
+    )
     if change is None:
         logger.warning("Changement de statut %s introuvable (transaction annulée ?)", status_change_id)
         return
@@ -31,3 +46,9 @@ def invoice_status_changed(status_change_id: int) -> None:
         change.to_status,
         change.transition,
     )
+    try:
+        notify_status_change(change)
+    except Exception:
+        # A mail server down must not keep the webhooks from leaving; the rows already made stay made.
+        logger.exception("Notifications du changement de statut %s en échec", status_change_id)
+    status_changed_signal.send(sender=InvoiceStatusChange, change=change)

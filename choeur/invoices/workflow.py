@@ -4,9 +4,11 @@
 the roles allowed to fire it. Chorus Pro serves the same facts from `transverses/v1/recuperer/etats/
 traitement` (next statuses for a current status); `next_statuses()` answers that question from the table.
 
-Adding a circuit (the lifecycle issue's recipient actions, the works app's MOE/MOA steps) is adding rows:
-`invoice_transition` needs no change. The rows below cover what sending needs: the deposit, the routing
-to the recipient or to the valideurs (A9/A12), and the valideurs' own answers.
+Adding a circuit (the works app's MOE/MOA steps, `register_transitions`) is adding rows: `invoice_transition`
+needs no change. The rows below cover the deposit, the routing to the recipient or to the valideurs
+(A9/A12), the valideurs' answers, the recipient's processing and the supplier's answers. People act through
+the services that check their espaces and the data each action needs (lifecycle.py for the recipient and
+the supplier); `invoice_transition` is what those services, and the platform, call.
 
 Roles are derived from the acting structure's relation to the invoice (supplier → FOURNISSEUR, recipient →
 DESTINATAIRE, the valideur of the current level → VALIDEUR, MOE/MOA); no structure means the platform
@@ -71,9 +73,12 @@ TRANSITIONS: tuple[Transition, ...] = (
        "Signaler ne pas être le valideur"),
     _t("valider_tacitement_2", [S.A_VALIDER_2], S.ABSENCE_VALIDATION_2_HORS_DELAI, [ROLE.SYSTEME],
        "Validation tacite (15 jours sans réponse)"),
-    # The supplier names the right valideur (corriger/valideur/facture); the circuit starts again at level 1.
-    _t("corriger_valideur", [S.ERREUR_FOURNISSEUR_SUR_VALIDEUR, S.ERREUR_COTRAITANT_SUR_VALIDEUR], S.A_VALIDER_1,
-       [ROLE.FOURNISSEUR], "Corriger le valideur"),
+    # The supplier names the right valideur (corriger/valideur/facture); the circuit resumes at the level whose
+    # valideur declined: level 1 again, or level 2 (the level-1 validation stands).
+    _t("corriger_valideur", [S.ERREUR_FOURNISSEUR_SUR_VALIDEUR], S.A_VALIDER_1, [ROLE.FOURNISSEUR],
+       "Corriger le valideur"),
+    _t("corriger_valideur_2", [S.ERREUR_COTRAITANT_SUR_VALIDEUR], S.A_VALIDER_2, [ROLE.FOURNISSEUR],
+       "Corriger le valideur de niveau 2"),
     # The recipient processes what it received (chorus-pro.md §6.2, API traiter/recue). The processing steps
     # are optional but keep their order: each row leaves from every earlier step.
     _t("service_fait", RECEIVED, S.SERVICE_FAIT, [ROLE.DESTINATAIRE], "Constater le service fait"),

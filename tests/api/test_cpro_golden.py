@@ -5,11 +5,19 @@ Golden files live in tests/api/golden/<service>/<operation>[--<variant>].{reques
 name objects of the test world as "<kind:name>" (replaced by their ids); answers have ids turned back into
 those names, so a golden answer also checks *which* object came back. Dates are real: time is frozen.
 
+A request may name a `"setup": "module:function"` called with the world before it is sent (invoices, flows…
+for the factures operations); the function may return the raccordement to call with (another structure's
+credentials) and may register in `world.strings` generated values (numéro de flux…) to show as names.
+Base64 files in answers (`fichierCR`, `fichierResultat`) are shown by their kind (`<base64:pdf>`).
+
 `CHOEUR_UPDATE_GOLDEN=1 pytest tests/api/test_cpro_golden.py` rewrites the answers (review the diff).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import importlib
 import json
 import os
 import re
@@ -35,7 +43,40 @@ ID_KEYS = {
     "idRattachement": "rattachement",
     "idRattachementStructure": "account",
     "idUtilisateur": "user",
+    "identifiantFactureCPP": "invoice",
+    "idFacture": "invoice",
+    "idDemandePaiement": "invoice",
+    "idFournisseur": "structure",
+    "idDestinataire": "structure",
+    "idStructureFournisseur": "structure",
+    "idStructureDestinataire": "structure",
+    "idServiceExecutant": "service",
+    "idServiceFournisseur": "service",
+    "idServiceDestinataire": "service",
+    "pieceJointeId": "piece",
+    "idPieceJointePrincipale": "file",
+    "histoStatutId": "status_change",
+    "evenementId": "status_change",
+    "histoActionId": "event",
+    "derniereActionId": "status_change",
 }
+# Fingerprints of generated documents (their bytes carry generation ids): checked for their form only.
+HASH_KEYS = {"empreinteCertificatDepot"}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Base64 documents of answers, compared by kind (their bytes carry generation dates and ids).
+BINARY_KEYS = {"fichierCR", "fichierResultat"}
+_MAGIC = ((b"%PDF", "pdf"), (b"PK\x03\x04", "zip"), (b"<?xml", "xml"))
+
+
+def _binary_kind(value: str) -> str:
+    try:
+        content = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return "<base64 invalide>"
+    kind = next((name for magic, name in _MAGIC if content.startswith(magic)), "binaire")
+    return f"<base64:{kind}>"
+
+
 PLACEHOLDER = re.compile(r"^<([a-z_]+):(.+)>$")
 
 
@@ -48,7 +89,9 @@ def resolve(value, world):
     if isinstance(value, str):
         match = PLACEHOLDER.match(value)
         if match:
-            return world.refs[f"{match[1]}:{match[2]}"]
+            # A generated string (numéro de flux…) registered by a setup, else an object's id.
+            by_name = {name: actual for actual, name in getattr(world, "strings", {}).items()}
+            return by_name.get(value) or world.refs[f"{match[1]}:{match[2]}"]
     return value
 
 
@@ -58,6 +101,12 @@ def normalise(value, world, key: str | None = None):
         return {k: normalise(v, world, k) for k, v in value.items()}
     if isinstance(value, list):
         return [normalise(item, world, key) for item in value]
+    if key in BINARY_KEYS and isinstance(value, str):
+        return _binary_kind(value)
+    if key in HASH_KEYS and isinstance(value, str):
+        return "<sha256>" if _SHA256.match(value) else value
+    if isinstance(value, str) and value in getattr(world, "strings", {}):
+        return world.strings[value]
     kind = ID_KEYS.get(key or "")
     if kind and isinstance(value, int) and not isinstance(value, bool):
         for ref, pk in world.refs.items():
@@ -74,7 +123,11 @@ def _case_id(path: Path) -> str:
 @pytest.mark.parametrize("request_file", REQUESTS, ids=_case_id)
 def test_golden(request_file: Path, client, world):
     spec = json.loads(request_file.read_text())
-    headers = world.fournisseur.headers()
+    raccordement = world.fournisseur
+    if spec.get("setup"):
+        module_name, _, function_name = spec["setup"].partition(":")
+        raccordement = getattr(importlib.import_module(module_name), function_name)(world) or raccordement
+    headers = raccordement.headers()
     if spec["method"] == "GET":
         response = client.get(spec["path"], headers=headers)
     else:
@@ -85,6 +138,13 @@ def test_golden(request_file: Path, client, world):
             headers=headers,
         )
     assert response["Content-Type"].startswith("application/json")
+    # "created": {"<answer key>": "<kind:name>"} names what the request itself created (an id, a number).
+    for answer_key, ref in spec.get("created", {}).items():
+        value = response.json().get(answer_key)
+        if isinstance(value, str):
+            world.strings = {**getattr(world, "strings", {}), value: f"<{ref}>"}
+        elif value is not None:
+            world.refs[ref] = value
     actual = {"status": response.status_code, "body": normalise(response.json(), world)}
     response_file = request_file.with_name(request_file.name.replace(".request.json", ".response.json"))
     if UPDATE:

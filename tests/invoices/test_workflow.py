@@ -42,7 +42,8 @@ def test_transition_availability_matrix(status, transition):
 def test_next_statuses_by_role():
     assert next_statuses(S.BROUILLON, ActorRole.FOURNISSEUR) == [S.DEPOSEE]
     assert next_statuses(S.BROUILLON, ActorRole.DESTINATAIRE) == []
-    assert next_statuses(S.DEPOSEE, ActorRole.SYSTEME) == [S.MISE_A_DISPOSITION, S.A_VALIDER_1]
+    # Other apps (works) may add rows leaving DEPOSEE: the standard ones come first, in table order.
+    assert next_statuses(S.DEPOSEE, ActorRole.SYSTEME)[:2] == [S.MISE_A_DISPOSITION, S.A_VALIDER_1]
     assert next_statuses(S.A_VALIDER_1, ActorRole.VALIDEUR) == [
         S.VALIDEE_1,
         S.REFUSEE_1,
@@ -62,6 +63,8 @@ def _actor_structure(invoice, role):
         ActorRole.FOURNISSEUR: invoice.supplier,
         ActorRole.DESTINATAIRE: invoice.recipient,
         ActorRole.VALIDEUR: invoice.valideur2 if invoice.status == S.A_VALIDER_2 else invoice.valideur,
+        ActorRole.MOE: invoice.moe,
+        ActorRole.MOA: invoice.moa,
     }[role]
 
 
@@ -70,7 +73,14 @@ def _actor_structure(invoice, role):
 def test_each_transition_applies_from_its_sources_for_its_role(transition):
     definition = TRANSITIONS_BY_NAME[transition]
     for source in sorted(definition.sources):
-        invoice = InvoiceFactory(sent=True, a9=True, valideur2=StructureFactory(), status=source)
+        invoice = InvoiceFactory(
+            sent=True,
+            a9=True,
+            valideur2=StructureFactory(),
+            moe=StructureFactory(moe=True),
+            moa=StructureFactory(public=True),
+            status=source,
+        )
         role = sorted(definition.roles)[0]
         motif = "Prestation non conforme" if definition.motif_required else ""
         result = invoice_transition(
@@ -96,7 +106,9 @@ def test_each_transition_applies_from_its_sources_for_its_role(transition):
 def test_each_transition_is_refused_from_another_status(transition):
     definition = TRANSITIONS_BY_NAME[transition]
     other = next(s for s in (S.REJETEE, S.MISE_EN_PAIEMENT) if s not in definition.sources)
-    invoice = InvoiceFactory(sent=True, a9=True, status=other)
+    invoice = InvoiceFactory(
+        sent=True, a9=True, moe=StructureFactory(moe=True), moa=StructureFactory(public=True), status=other
+    )
     role = sorted(definition.roles)[0]
     with pytest.raises(ApplicationError) as excinfo:
         invoice_transition(

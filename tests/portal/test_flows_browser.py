@@ -27,6 +27,7 @@ def test_deposit_a_zip_and_read_the_partial_cr(page, tmp_path):
     page.keyboard.press("Enter")
     page.wait_for_load_state()
 
+    page.get_by_role("button", name="Factures", exact=True).click()  # the menu of the main navigation
     page.get_by_role("link", name="Dépôt de flux").first.click()
     page.get_by_role("link", name="Déposer un flux").click()
     page.get_by_label("Fichier de factures").set_input_files(str(archive))
@@ -45,5 +46,6 @@ def test_deposit_a_zip_and_read_the_partial_cr(page, tmp_path):
     assert page.get_by_role("link", name="Télécharger le compte rendu (PDF)").is_visible()
 
     # The list shows the flow with its state.
+    page.get_by_role("button", name="Factures", exact=True).click()
     page.get_by_role("link", name="Dépôt de flux", exact=True).first.click()
     assert "lot_novembre.zip" in page.locator("main").inner_text()

@@ -17,7 +17,7 @@ import functools
 from ninja import NinjaAPI, Router
 
 from choeur.api.call_log import api_trace, call_logger
-from choeur.api.cpro import errors, structures, transverses, utilisateurs
+from choeur.api.cpro import errors, factures, structures, transverses, travaux, utilisateurs, valideur
 from choeur.api.cpro.auth import CproAuth
 from choeur.api.cpro.envelope import METHOD_NOT_ALLOWED, UNKNOWN_OPERATION, CproError, error_response
 from choeur.api.models import ApiCallLog
@@ -92,6 +92,10 @@ cpro_api.add_decorator(_record_outcome, mode="operation")
 cpro_api.add_router("structures/v1/", structures.router)
 cpro_api.add_router("transverses/v1/", transverses.router)
 cpro_api.add_router("utilisateurs/v1/", utilisateurs.router)
+cpro_api.add_router("factures/v1/", factures.router)
+cpro_api.add_router("facturesTravaux/v1/", travaux.router)
+# The valideur operations span factures/v1 and transverses/v1: their router holds the full paths.
+cpro_api.add_router("", valideur.router)
 
 
 # Only catches the paths no operation claims (kept last by CproNinjaAPI._get_urls).

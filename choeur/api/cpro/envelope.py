@@ -39,6 +39,8 @@ class CproCode:
 SUCCESS = CproCode(0, "TRA_MSG_00.000", 200)
 NO_RESULT = CproCode(20000, "TRA_MSG_00.015", 200)
 NO_RESULT_MESSAGE = "La recherche n'a retourné aucun résultat"
+# 20003: a file above 10 Mo (chorus-pro.md §8.2). Chorus Pro's message code for it is not public: ours.
+FILE_TOO_LARGE = CproCode(20003, "CHO_MSG_00.003", 400)
 
 # Chœur's codes: authentication (1000x), access (1010x), request format (1020x), routing (1040x).
 TOKEN_MISSING = CproCode(10001, "CHO_AUT_00.001", 401)
@@ -60,12 +62,14 @@ METHOD_NOT_ALLOWED = CproCode(10405, "CHO_REQ_00.405", 405)
 # Business answers (2100x), kept clear of Chorus Pro's 200xx codes whose meaning is not public.
 NOT_FOUND = CproCode(21001, "CHO_MSG_01.001", 400)
 BUSINESS_RULE = CproCode(21002, "CHO_MSG_01.002", 400)
-CONFLICT = CproCode(21003, "CHO_MSG_01.003", 400)
+# 409: the object moved since the caller read it (expected status, concurrent action): read it again.
+CONFLICT = CproCode(21003, "CHO_MSG_01.003", 409)
 INTERNAL_ERROR = CproCode(50000, "CHO_SYS_00.001", 500)
 
 CATALOGUE: tuple[CproCode, ...] = (
     SUCCESS,
     NO_RESULT,
+    FILE_TOO_LARGE,
     TOKEN_MISSING,
     TOKEN_REFUSED,
     TOKEN_EXPIRED,

@@ -14,7 +14,7 @@ from pydantic import BeforeValidator
 from choeur.api import selectors
 from choeur.api.cpro import referentials
 from choeur.api.cpro.auth import CproAuth
-from choeur.api.cpro.envelope import INVALID_VALUE, CproError, list_result, no_result, not_found, ok
+from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, no_result, not_found, ok
 from choeur.api.cpro.pagination import PaginationIn, paginate_queryset
 from choeur.api.cpro.routing import cpro_post
 from choeur.api.cpro.schemas import (
@@ -606,3 +606,113 @@ def rechercher_service_executant(request, payload: RechercherServiceExecutantIn)
         for service in page.items
     ]
     return list_result("listeServices", items, parametresRetour=page.parametres_retour())
+
+
+# ---------------------------------------------------------------------------------------------------
+# consulterCR, consulterCRDetaille (the compte rendu of a deposited flow, chorus-pro.md §7.3 and §12)
+# ---------------------------------------------------------------------------------------------------
+
+
+class ConsulterCRIn(CproIn):
+    numeroFluxDepot: OptionalStr = None
+    # Sent by some clients with the number; the number alone identifies the flow.
+    dateDepot: OptionalStr = None
+    syntaxeFlux: OptionalStr = None
+
+
+class ConsulterCROut(CproOut):
+    numeroFluxDepot: str | None = None
+    nomFichierFlux: str | None = None
+    dateDepotFlux: str | None = None
+    codeInterfaceFlux: str | None = None
+    codeAppliPartenaire: str | None = None
+    designationPartenaire: str | None = None
+    etatCourantFlux: str | None = None
+    dateHeureEtatCourantFlux: str | None = None
+    fichierCR: str | None = None
+
+
+class ErreurTechnique(Schema):
+    codeErreur: str | None = None
+    libelleErreur: str | None = None
+    natureErreur: str | None = None
+
+
+class ErreurDP(Schema):
+    identifiantFournisseur: str | None = None
+    identifiantDestinataire: str | None = None
+    numeroDP: str | None = None
+    libelleErreurDP: str | None = None
+    rangDansFlux: int | None = None
+    nomFichier: str | None = None
+    erreurs: list[dict] | None = None
+
+
+class ConsulterCRDetailleOut(CproOut):
+    nomFichier: str | None = None
+    dateDepotFlux: str | None = None
+    codeInterfaceDepotFlux: str | None = None
+    etatCourantDepotFlux: str | None = None
+    dateHeureEtatCourantFlux: str | None = None
+    listeErreurTechnique: list[ErreurTechnique] | None = None
+    listeErreurDP: list[ErreurDP] | None = None
+
+
+def _flow_of_caller(request, payload: ConsulterCRIn):
+    from choeur.flows.models import Flow
+
+    if not payload.numeroFluxDepot:
+        raise CproError(
+            MISSING_FIELD,
+            "Le champ « numeroFluxDepot » est obligatoire : le numéro rendu par `factures/v1/deposer/flux`.",
+        )
+    flow = (
+        Flow.objects.select_related("structure")
+        .filter(structure=request.cpro.structure, numero_flux_depot=payload.numeroFluxDepot)
+        .first()
+    )
+    if flow is None:
+        # Another structure's flow gets the same answer as a number that does not exist.
+        raise not_found("Flux")
+    return flow
+
+
+@cpro_post(
+    router,
+    "consulterCR",
+    ConsulterCROut,
+    operation_id="consulterCR",
+    summary="Compte rendu d'un flux déposé",
+    description=(
+        "L'état du flux (`etatCourantFlux` : IN_EN_ATTENTE_TRAITEMENT_CPP, IN_EN_COURS_TRAITEMENT_CPP, "
+        "IN_INTEGRE, IN_INTEGRE_PARTIEL, IN_REJETE, IN_INCIDENTE) et le compte rendu en PDF (`fichierCR`, base64). "
+        "Interrogez jusqu'à un état final ; le détail des erreurs est dans `consulterCRDetaille`."
+    ),
+)
+def consulter_cr(request, payload: ConsulterCRIn):
+    from choeur.flows.cr import consulter_cr as flow_consulter_cr
+
+    answer = flow_consulter_cr(_flow_of_caller(request, payload))
+    answer.pop("codeRetour", None)
+    answer.pop("libelle", None)
+    return ok(**answer)
+
+
+@cpro_post(
+    router,
+    "consulterCRDetaille",
+    ConsulterCRDetailleOut,
+    operation_id="consulterCRDetaille",
+    summary="Compte rendu détaillé d'un flux (erreurs)",
+    description=(
+        "L'état du flux (`etatCourantDepotFlux`), ses erreurs techniques (`listeErreurTechnique`) et, par facture "
+        "rejetée, `listeErreurDP` (identifiants, numéro, libellé) avec le détail de chaque règle en plus."
+    ),
+)
+def consulter_cr_detaille(request, payload: ConsulterCRIn):
+    from choeur.flows.cr import consulter_cr_detaille as flow_consulter_cr_detaille
+
+    answer = flow_consulter_cr_detaille(_flow_of_caller(request, payload))
+    answer.pop("codeRetour", None)
+    answer.pop("libelle", None)
+    return ok(**answer)

@@ -35,11 +35,14 @@ class NativeAuth(HttpBearer):
     """Bearer token with the `scope` this resource requires (RFC 6750: 401 invalid_token, 403
     insufficient_scope, with a WWW-Authenticate header)."""
 
-    def __init__(self, scope: str):
-        if scope not in settings.OAUTH2_PROVIDER["SCOPES"]:
-            raise ValueError(f"Portée inconnue des réglages OAUTH2_PROVIDER : {scope}")
+    def __init__(self, scope: str, *, alternatives: tuple[str, ...] = ()):
+        for name in (scope, *alternatives):
+            if name not in settings.OAUTH2_PROVIDER["SCOPES"]:
+                raise ValueError(f"Portée inconnue des réglages OAUTH2_PROVIDER : {name}")
         super().__init__()
         self.scope = scope
+        # Other scopes that open the resource too (reading flows: `flows:write` or `invoices:read`).
+        self.alternatives = frozenset(alternatives)
 
     def __call__(self, request):
         trace = api_trace(request)
@@ -56,7 +59,7 @@ class NativeAuth(HttpBearer):
         trace.client_id = holder.client_id
         trace.api_client_id = holder.api_client.pk
         trace.structure_id = holder.api_client.structure_id
-        if self.scope not in holder.scopes:
+        if self.scope not in holder.scopes and not self.alternatives & holder.scopes:
             raise Problem(
                 "portee_insuffisante",
                 f"Cette ressource exige la portée « {self.scope} » ; votre jeton a : "

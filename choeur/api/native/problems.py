@@ -92,6 +92,20 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Le paramètre cursor doit être recopié tel quel depuis le champ `next_cursor` d'une réponse.",
         ),
         ProblemType("erreur_metier", 422, "Règle métier non respectée", "L'action contredit une règle métier."),
+        ProblemType(
+            "corps_trop_volumineux",
+            413,
+            "Corps de requête trop volumineux",
+            "Le corps de la requête dépasse la taille admise pour cette opération : allégez-le (un flux se "
+            "dépose par POST /api/v1/flows, jusqu'à la taille maximale d'un flux).",
+        ),
+        ProblemType(
+            "trop_de_requetes",
+            429,
+            "Trop de requêtes",
+            "Votre client API a dépassé son débit autorisé : attendez le nombre de secondes de l'en-tête "
+            "Retry-After avant de rappeler, et préférez les webhooks ou /api/v1/events à l'interrogation répétée.",
+        ),
         ProblemType("conflit", 409, "Conflit", "Quelqu'un a agi avant vous : relisez la ressource et recommencez."),
         ProblemType(
             "erreur_interne",

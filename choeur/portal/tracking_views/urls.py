@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from choeur.portal.tracking_views import views
+
+urlpatterns = [
+    path("factures/emises/", views.invoices_issued_view, name="invoices_issued"),
+    path("factures/emises/traiter-rejets/", views.rejections_acknowledge_view, name="invoice_rejections_acknowledge"),
+    path("factures/recues/", views.invoices_received_view, name="invoices_received"),
+    path("factures/statistiques/", views.invoice_stats_view, name="invoice_stats"),
+    path("factures/<int:pk>/", views.invoice_detail_view, name="invoice_detail"),
+    path("factures/<int:pk>/action/", views.invoice_action_view, name="invoice_action"),
+    path("factures/<int:pk>/telecharger/<str:kind>/", views.invoice_download_view, name="invoice_download"),
+    path(
+        "factures/<int:pk>/pieces/<int:attachment_id>/",
+        views.invoice_attachment_download_view,
+        name="invoice_attachment_download",
+    ),
+]

@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from choeur.core.errors import ApplicationError
 from choeur.directory.demo import demo_seed
+from choeur.invoices.demo import demo_invoices_seed
 
 
 class Command(BaseCommand):
     help = (
         "Charge (ou rétablit) le jeu de données de démonstration : acheteurs publics, entreprises, utilisateurs "
-        "de chaque rôle et identifiants API publics. Relancer la commande ne crée aucun doublon."
+        "de chaque rôle, identifiants API publics, puis des factures à chaque étape de leur cycle de vie. "
+        "Relancer la commande ne crée aucun doublon."
     )
 
     def add_arguments(self, parser):
@@ -23,4 +25,8 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(self.style.SUCCESS(report.summary()))
+        # The command lives in the portal, the one layer that may import every domain app: structures
+        # (directory) first, then invoices between them (invoices).
+        invoices = demo_invoices_seed()
+        self.stdout.write(self.style.SUCCESS(invoices.summary()))
         self.stdout.write("Identifiants : « choeur demo_credentials » (ou --json).")

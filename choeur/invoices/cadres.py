@@ -128,6 +128,9 @@ CADRE_RULES: dict[Cadre, CadreRule] = {
 
 PORTAL_SAISIE_CADRES: tuple[Cadre, ...] = (Cadre.A1, Cadre.A2, Cadre.A9, Cadre.A12)
 VALIDEUR_CADRES = frozenset(c for c, rule in CADRE_RULES.items() if rule.valideur_required)
+# A sous-traitant's works drafts go to its titulaire before the MOE (chorus-pro.md §4, « titulaire and MOE »):
+# the works app names that valideur (optional here, never typed by the depositor).
+WORKS_VALIDEUR_CADRES = frozenset({Cadre.A10, Cadre.A11})
 WORKS_CADRES = frozenset(c for c, rule in CADRE_RULES.items() if rule.is_works)
 
 

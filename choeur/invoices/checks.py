@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from choeur.invoices.cadres import PORTAL_SAISIE_CADRES, cadre_refusal_for, cadre_rule
+from choeur.invoices.cadres import PORTAL_SAISIE_CADRES, WORKS_VALIDEUR_CADRES, cadre_refusal_for, cadre_rule
 from choeur.invoices.computations import (
     ZERO,
     compare_totals,
@@ -400,7 +400,7 @@ def check_valideurs(invoice: Invoice) -> list[Finding]:
                 )
             )
         return findings
-    if not rule.valideur_required:
+    if not rule.valideur_required and rule.cadre not in WORKS_VALIDEUR_CADRES:
         findings.append(
             Finding(
                 "valideur",

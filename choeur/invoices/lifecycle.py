@@ -13,6 +13,7 @@ services, so the same rules hold whatever the door.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
@@ -603,6 +605,16 @@ def _suspensions(changes: list[InvoiceStatusChange], since) -> list[Suspension]:
     return suspensions
 
 
+def _works_clock_start(changes) -> datetime.datetime | None:
+    """The `debut_delai_paiement` recorded by the works app on the routing of a works document, if any."""
+    for change in changes:
+        value = (change.data or {}).get("debut_delai_paiement") if change.to_status == S.MISE_A_DISPOSITION else None
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
+    return None
+
+
 def invoice_payment_clock_view(*, invoice: Invoice, today=None, for_supplier: bool = False) -> dict:
     """The legal payment clock of `invoice`, as the portal and the API show it to both sides.
 
@@ -651,6 +663,12 @@ def invoice_payment_clock_view(*, invoice: Invoice, today=None, for_supplier: bo
     moe = next((c for c in changes if c.to_status in MOE_RECEPTION_STATUSES), None)
     if invoice.moe_id and moe is not None:
         start, start_reason = moe.created_at, "réception de la demande de paiement par la maîtrise d'œuvre"
+    elif invoice.moe_id:
+        # A works document that reaches the payer (A19…) never went through the MOE itself: the works app
+        # records, on its routing to the payer, when the MOE received the company's draft of the dossier.
+        recorded = _works_clock_start(changes)
+        if recorded is not None:
+            start, start_reason = recorded, "réception de la demande de paiement par la maîtrise d'œuvre"
     recycled = [c for c in changes if c.transition == "recycler"]
     if recycled:
         start, start_reason = recycled[-1].created_at, "recyclage de la facture vers le bon destinataire"

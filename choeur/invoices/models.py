@@ -32,6 +32,7 @@ from choeur.invoices.enums import (
     TypeTva,
     Unit,
 )
+from choeur.invoices.search_keys import SearchKey
 
 NUMBER_MAX_LENGTH = 20
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9\-_/+]+$")
@@ -374,6 +375,13 @@ class Invoice(models.Model):
             models.Index(fields=["recipient", "status"], name="invoices_recipient_status"),
             models.Index(fields=["status", "status_changed_at"], name="invoices_status_date"),
             models.Index(fields=["supplier", "number"], name="invoices_supplier_number"),
+            # A counterpart filter on either dashboard (recipient = R and supplier in (…), or the other way round).
+            models.Index(fields=["recipient", "supplier"], name="invoices_recipient_supplier"),
+            # Prefix search on identifiers (search.py, « Recherche » of the dashboards): see search_keys.py.
+            models.Index(SearchKey("number"), name="invoices_number_key"),
+            models.Index(SearchKey("numero_engagement"), name="invoices_engagement_key"),
+            models.Index(SearchKey("numero_marche"), name="invoices_marche_key"),
+            models.Index(SearchKey("numero_flux_depot"), name="invoices_flux_key"),
         ]
 
     def __str__(self):

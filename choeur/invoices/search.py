@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from choeur.directory.enums import EspaceCode
 from choeur.directory.models import Service, Structure
 from choeur.invoices.enums import Cadre, InvoiceStatus, InvoiceType
 from choeur.invoices.models import Invoice, InvoiceStatusChange
+from choeur.invoices.search_keys import SearchKey, prefix_bounds, upper_like_database
 from choeur.invoices.selectors import structures_of, user_can
 
 ISSUED = "emises"
@@ -43,6 +45,10 @@ S = InvoiceStatus
 TO_PROCESS_STATUSES = (S.MISE_A_DISPOSITION, S.COMPLETEE)
 
 _RELATED = ("supplier", "recipient", "recipient_service", "valideur")
+# What « Recherche » finds by prefix (each has an expression index, Invoice.Meta.indexes).
+IDENTIFIER_FIELDS = ("number", "numero_engagement", "numero_marche", "numero_flux_depot")
+# Counterparts whose ids are passed as a list; more matches (a very common word) are joined instead.
+COUNTERPART_IDS_MAX = 500
 
 # Public sort keys (in the URL) → model fields. The counterpart depends on the side.
 SORT_FIELDS = {
@@ -162,6 +168,41 @@ def _matching_structures(text: str) -> QuerySet[Structure]:
     return Structure.objects.filter(query).values("pk")
 
 
+def _free_text_filter(queryset: QuerySet[Invoice], text: str, *, counterpart: str) -> QuerySet[Invoice]:
+    """« Recherche »: an identifier (invoice, engagement, marché or flow number) that STARTS WITH `text`,
+    case ignored, or a counterpart whose name contains it (or whose SIRET starts with it).
+
+    Prefixes, not substrings: each identifier term is a range on an expression index (search_keys.py), so
+    the database reads the few matching rows instead of testing four LIKE '%…%' on every invoice of the
+    list (367 ms at 100,000 invoices on PostgreSQL). The matching counterparts are looked up first, in the
+    directory, and their ids passed to the invoice query. A substring of a number is still found with the
+    « Numéro de facture » filter."""
+    key = upper_like_database(text, connection.vendor)
+    low, high = prefix_bounds(key)
+    terms = []
+    for name in IDENTIFIER_FIELDS:
+        if high is None:
+            terms.append(Q(**{f"{name}_key__startswith": low}))
+        else:
+            terms.append(Q(**{f"{name}_key__gte": low, f"{name}_key__lt": high}))
+    # The identifier matches are found on their own (an index range per term), then the list is narrowed to
+    # them: left inline, the planner may read the whole list by its (structure, status) index and test
+    # every row.
+    matches = (
+        Invoice.objects.alias(**{f"{name}_key": SearchKey(name) for name in IDENTIFIER_FIELDS})
+        .filter(functools.reduce(operator.or_, terms))
+        .values("pk")
+    )
+    found = Q(pk__in=matches)
+    structures = _matching_structures(text)
+    ids = list(structures.values_list("pk", flat=True)[: COUNTERPART_IDS_MAX + 1])
+    if len(ids) > COUNTERPART_IDS_MAX:
+        found |= Q(**{f"{counterpart}_id__in": structures})  # too many to list: let the database join
+    elif ids:
+        found |= Q(**{f"{counterpart}_id__in": ids})  # read from the (recipient, supplier) index
+    return queryset.filter(found)
+
+
 def _cadre_value(code: str) -> str:
     try:
         return Cadre.from_code(code).value
@@ -224,14 +265,7 @@ def invoices_filter(queryset: QuerySet[Invoice], *, side: str, filters: InvoiceF
     if filters.flow_number.strip():
         queryset = queryset.filter(numero_flux_depot__icontains=filters.flow_number.strip())
     if filters.q.strip():
-        text = filters.q.strip()
-        queryset = queryset.filter(
-            Q(number__icontains=text)
-            | Q(numero_engagement__icontains=text)
-            | Q(numero_marche__icontains=text)
-            | Q(numero_flux_depot__icontains=text)
-            | Q(**{f"{counterpart}_id__in": _matching_structures(text)})
-        )
+        queryset = _free_text_filter(queryset, filters.q.strip(), counterpart=counterpart)
     if filters.downloaded is not None and side == RECEIVED:
         queryset = queryset.filter(downloaded_by_recipient=filters.downloaded)
     return queryset

@@ -21,6 +21,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from choeur.directory.enums import PublicCategory
+from choeur.directory.models import Structure
 from choeur.invoices.enums import InvoiceStatus
 from choeur.invoices.models import Invoice, InvoiceStatusChange
 from choeur.invoices.search import ISSUED, mep_hidden_q
@@ -217,26 +218,39 @@ def return_reasons(queryset: QuerySet[Invoice], *, side: str) -> ReturnReasons:
     top = max((r["count"] for r in rows), default=0) or 1
     for r in rows:
         r["percent"] = round(100 * r["count"] / top, 1)
-    counterpart = "recipient__raison_sociale" if side == ISSUED else "supplier__raison_sociale"
-    per = (
-        scope.values(counterpart)
-        .annotate(
-            # The join on status changes repeats rows: every count is distinct.
-            deposited=Count("id", distinct=True),
-            rejected=Count("id", filter=Q(status=S.REJETEE), distinct=True),
-            returned=Count("id", filter=Q(status_changes__transition__in=list(RETURN_TRANSITIONS)), distinct=True),
+    # Per counterpart, as three GROUP BYs (invoices; returns; names) rather than one over the invoices joined
+    # to their status changes with DISTINCT counts, which cost ~0.2–0.9 s at 40,000 invoices.
+    counterpart = "recipient_id" if side == ISSUED else "supplier_id"
+    per = {
+        row[counterpart]: row
+        for row in scope.values(counterpart).annotate(
+            deposited=Count("id"), rejected=Count("id", filter=Q(status=S.REJETEE))
         )
-        .order_by("-deposited", counterpart)[:TOP_COUNTERPARTS]
+    }
+    names = dict(
+        Structure.objects.filter(pk__in=[pk for pk in per if pk is not None]).values_list("pk", "raison_sociale")
+    )
+    ranked = sorted(per, key=lambda pk: (-per[pk]["deposited"], names.get(pk, "")))[:TOP_COUNTERPARTS]
+    returned = dict(
+        InvoiceStatusChange.objects.filter(
+            invoice__in=scope.filter(**{f"{counterpart}__in": ranked}).values("pk"),
+            transition__in=list(RETURN_TRANSITIONS),
+        )
+        .order_by()
+        .values_list(f"invoice__{counterpart}")
+        .annotate(n=Count("invoice_id", distinct=True))
     )
     by_counterpart = [
         {
-            "name": row[counterpart] or "",
-            "deposited": row["deposited"],
-            "rejected": row["rejected"],
-            "returned": row["returned"],
-            "rejection_rate": round(100 * row["rejected"] / row["deposited"], 1) if row["deposited"] else 0.0,
+            "name": names.get(pk, ""),
+            "deposited": per[pk]["deposited"],
+            "rejected": per[pk]["rejected"],
+            "returned": returned.get(pk, 0),
+            "rejection_rate": round(100 * per[pk]["rejected"] / per[pk]["deposited"], 1)
+            if per[pk]["deposited"]
+            else 0.0,
         }
-        for row in per
+        for pk in ranked
     ]
     return ReturnReasons(deposited=deposited, rows=rows, by_counterpart=by_counterpart)
 

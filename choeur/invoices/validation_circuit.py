@@ -29,7 +29,7 @@ from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from choeur.directory.enums import EspaceCode
 from choeur.directory.models import Service, Structure
-from choeur.invoices.cadres import VALIDEUR_CADRES
+from choeur.invoices.cadres import VALIDEUR_CADRES, WORKS_VALIDEUR_CADRES
 from choeur.invoices.checks import check_valideurs
 from choeur.invoices.enums import Cadre, Channel, InvoiceStatus
 from choeur.invoices.models import Invoice
@@ -133,6 +133,9 @@ def refusal_motifs_for(cadre: str | Cadre | None = None) -> list[RefusalMotif]:
     if cadre is None:
         return list(REFUSAL_MOTIFS)
     wanted = Cadre.from_code(cadre)
+    if wanted in WORKS_VALIDEUR_CADRES:
+        # A sous-traitant's works draft (A10, A11), validated by its titulaire: the sous-traitant's reasons.
+        wanted = Cadre.A9
     if wanted not in VALIDEUR_CADRES:
         raise ApplicationError(
             f"Le cadre {wanted.code} n'a pas de valideur : les motifs de refus concernent les cadres A9 "

@@ -19,14 +19,22 @@ from datetime import timedelta
 from choeur.invoices.enums import Cadre
 from choeur.works.enums import DossierKind, PartyRole
 
-# Whose turn: the dossier's company (whatever its role in the market), the MOE or the MOA.
+# Whose turn: the dossier's company (whatever its role in the market), the MOE or the MOA — or, for a
+# sous-traitant's draft, the valideur (its titulaire, see TITULAIRE_VALIDATION) before the MOE.
 ENTREPRISE = "ENTREPRISE"
+VALIDEUR = "VALIDEUR"
 ACTOR_LABELS = {
     ENTREPRISE: "l'entreprise",
+    VALIDEUR: "le titulaire (validation du sous-traitant)",
     PartyRole.MOE: "la maîtrise d'œuvre",
     PartyRole.MOA: "la maîtrise d'ouvrage",
 }
 
+# A sous-traitant's drafts go first to the party it works for on the fiche (the titulaire, or a cotraitant and
+# then the mandataire), who validates within 15 days (tacitly after), then to the MOE like an A4 (§4: « titulaire
+# and MOE », inferred; the A9 valideur statuses are reused).
+TITULAIRE_VALIDATION = frozenset({Cadre.A10, Cadre.A11})
+VALIDATION_DELAY = timedelta(days=15)
 MOE_DELAY = timedelta(days=7)  # The MOE's time to process a monthly draft.
 CONTEST_DELAY = timedelta(days=30)  # The company's time to contest a corrected amount.
 # Tacit procedure (CCAG Travaux, as summarised in chorus-pro.md §6.4): the MOA has 30 days after the final
@@ -129,7 +137,8 @@ def is_final_document(cadre: Cadre) -> bool:
 
 # Where each works document goes once deposited: the transition that follows `deposer`.
 ROUTES: dict[Cadre, str] = {
-    **{c: "mettre_a_disposition_moe" for c in (Cadre.A4, Cadre.A7, Cadre.A10, Cadre.A11, Cadre.A13, Cadre.A14)},
+    **{c: "mettre_a_disposition_moe" for c in (Cadre.A4, Cadre.A7, Cadre.A13, Cadre.A14)},
+    **{c: "soumettre_valideur" for c in TITULAIRE_VALIDATION},
     **{c: "mettre_a_disposition_moa" for c in (Cadre.A5, Cadre.A22)},
     **{c: "transmettre_moa" for c in (Cadre.A15, Cadre.A17)},
     **{c: "a_associer_fournisseur" for c in (Cadre.A18, Cadre.A20)},
@@ -138,6 +147,7 @@ ROUTES: dict[Cadre, str] = {
 
 # Who is waiting for what, given the last document (for the work queues and the deadlines).
 WAITING_FOR = {
+    "soumettre_valideur": VALIDEUR,
     "mettre_a_disposition_moe": PartyRole.MOE,
     "mettre_a_disposition_moa": PartyRole.MOA,
     "transmettre_moa": PartyRole.MOA,

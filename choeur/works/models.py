@@ -103,11 +103,13 @@ class MarcheParty(models.Model):
 class DossierQuerySet(models.QuerySet):
     def of_structures(self, structures):
         """Dossiers these structures may see: every dossier of a market where they are MOA, MOE, titulaire or
-        mandataire; their own dossiers when they are cotraitant or sous-traitant."""
+        mandataire (read-only for the dossiers of cotraitants); their own dossiers when they are cotraitant or
+        sous-traitant, and those of the sous-traitants whose drafts they validate."""
         overseers = (PartyRole.MOA, PartyRole.MOE, PartyRole.TITULAIRE, PartyRole.MANDATAIRE)
         return self.filter(
             Q(marche__parties__structure__in=structures, marche__parties__role__in=overseers)
             | Q(company__structure__in=structures)
+            | Q(company__works_for__structure__in=structures)
         ).distinct()
 
 

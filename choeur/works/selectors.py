@@ -12,10 +12,11 @@ from django.utils import timezone
 from choeur.core.errors import NotFoundError
 from choeur.directory.models import Structure
 from choeur.invoices.computations import compute_line
-from choeur.invoices.enums import Cadre, TypeTva
+from choeur.invoices.enums import Cadre, InvoiceStatus, TypeTva
+from choeur.invoices.models import Invoice
 from choeur.invoices.payment_clock import PaymentClock, compute_payment_clock
 from choeur.invoices.selectors import structures_of
-from choeur.works.circuit import ACTOR_LABELS, ENTREPRISE, Step, next_steps
+from choeur.works.circuit import ACTOR_LABELS, ENTREPRISE, VALIDEUR, Step, next_steps
 from choeur.works.enums import DossierStatus, PartyRole
 from choeur.works.models import Dossier, DossierPiece, Marche, MarcheParty
 
@@ -119,7 +120,37 @@ def describe_expected(dossier: Dossier) -> str:
     steps = expected_steps(dossier)
     if not steps:
         return ""
-    return " ou ".join(describe_step(step, party_for_actor(dossier, step.actor)) for step in steps)
+    expected = " ou ".join(describe_step(step, party_for_actor(dossier, step.actor)) for step in steps)
+    if dossier.waiting_for == VALIDEUR:
+        valideur = validating_structure(dossier)
+        who = valideur.designation if valideur is not None else "le titulaire"
+        expected = f"d'abord la validation du projet du sous-traitant par {who}, puis {expected}"
+    return expected
+
+
+def validating_structure(dossier: Dossier) -> Structure | None:
+    """The valideur a sous-traitant's draft waits for (level 1 or 2), while the dossier waits for one."""
+    if dossier.waiting_for != VALIDEUR:
+        return None
+    last = dossier.last_piece
+    if last is None:
+        return None
+    if last.invoice.status == InvoiceStatus.A_VALIDER_2:
+        return last.invoice.valideur2
+    return last.invoice.valideur
+
+
+def works_validation_queue(*, user) -> QuerySet[Dossier]:
+    """Dossiers of sous-traitants whose draft waits for the validation of one of the user's structures (as
+    titulaire, cotraitant or mandataire), the most urgent deadline first."""
+    structures = structures_of(user)
+    waiting = Invoice.objects.to_validate_by(structures).filter(works_piece__isnull=False)
+    return (
+        Dossier.objects.filter(status=DossierStatus.EN_COURS, waiting_for=VALIDEUR, pieces__invoice__in=waiting)
+        .distinct()
+        .select_related("marche", "company__structure")
+        .order_by("deadline", "created_at", "id")
+    )
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from choeur.works.selectors import (
     describe_step,
     expected_steps,
     party_for_actor,
+    validating_structure,
 )
 from choeur.works.workflow import AT_MOA, AT_MOE, PENDING
 
@@ -511,7 +512,22 @@ def _invoice_fields(*, dossier: Dossier, cadre: Cadre, predecessor: DossierPiece
         # Unique per supplier: one document of each cadre per dossier.
         "number": f"{cadre.code}-{dossier.pk:06d}",
     }
+    if cadre in circuit.TITULAIRE_VALIDATION:
+        fields.update(_valideurs_of(dossier))
     fields.update({key: value for key, value in data.items() if value not in (None, "")})
+    return fields
+
+
+def _valideurs_of(dossier: Dossier) -> dict:
+    """The valideurs of a sous-traitant's draft, from the fiche: the party it works for (the titulaire, or a
+    cotraitant), then, for a sous-traitant of a cotraitant, the mandataire (level 2)."""
+    company = dossier.company
+    level_1 = company.works_for or dossier.marche.titulaire
+    fields = {"valideur": level_1.structure, "valideur_service": level_1.service}
+    if level_1.role == PartyRole.COTRAITANT:
+        mandataire = dossier.marche.party(PartyRole.MANDATAIRE)
+        if mandataire is not None:
+            fields.update(valideur2=mandataire.structure, valideur2_service=mandataire.service)
     return fields
 
 
@@ -529,6 +545,16 @@ def _check_deposit(*, dossier: Dossier, cadre: Cadre, structure: Structure, now:
             f"{last.invoice.number} a été refusée ({last.invoice.get_status_display().lower()}). Déposez un "
             "nouveau projet de décompte dans un nouveau dossier.",
             code="dossier_arrete",
+        )
+    if dossier.waiting_for == circuit.VALIDEUR:
+        last = dossier.last_piece
+        valideur = validating_structure(dossier)
+        raise ApplicationError(
+            f"La pièce {last.cadre_code} n° {last.invoice.number} du sous-traitant attend la validation de "
+            f"{valideur.designation if valideur else 'son titulaire'}"
+            + (f", au plus tard le {_date(dossier.deadline)} (validation tacite ensuite)" if dossier.deadline else "")
+            + f" : rien ne peut être déposé dans le dossier {dossier.reference} avant. Attendu : {expected}.",
+            code="attente_validation_titulaire",
         )
     steps = expected_steps(dossier)
     if not steps:
@@ -603,6 +629,9 @@ def _refresh_dossier(dossier: Dossier, *, piece: DossierPiece, route: str, now: 
     dossier.deadline = None
     if route == "mettre_a_disposition":
         dossier.status = DossierStatus.TRANSMIS_PAYEUR
+    elif route == "soumettre_valideur":
+        # The titulaire's 15 days; the MOE's 7 days and the payment clock start once it validated.
+        dossier.deadline = now + circuit.VALIDATION_DELAY
     elif route == "mettre_a_disposition_moe" and dossier.kind == DossierKind.MENSUEL:
         dossier.moe_received_at = now
         dossier.moe_deadline = now + circuit.MOE_DELAY
@@ -692,6 +721,8 @@ def works_piece_deposit(
         if route == "mettre_a_disposition_moe" and dossier.kind == DossierKind.MENSUEL:
             # The payment clock of a works payment starts at the MOE's reception, as time-stamped here.
             route_data["debut_delai_paiement"] = now.isoformat()
+        elif route == "soumettre_valideur":
+            route_data["niveau"] = 1
         elif route == "mettre_a_disposition" and dossier.moe_received_at:
             # The payer's document carries the start of the clock too, so that its own history tells it.
             route_data["debut_delai_paiement"] = dossier.moe_received_at.isoformat()

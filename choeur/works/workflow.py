@@ -19,8 +19,11 @@ AT_MOE = (S.MISE_A_DISPOSITION_MOE, S.PRISE_EN_COMPTE_MOE)
 AT_MOA = (S.TRANSMISE_MOA, S.MISE_A_DISPOSITION_MOA, S.PRISE_EN_COMPTE_MOA)
 PENDING = (*AT_MOE, *AT_MOA, S.A_ASSOCIER_FOURNISSEUR)
 
+# A sous-traitant's draft (A10, A11) reaches the MOE once its titulaire validated it, expressly or tacitly.
+VALIDATED = (S.VALIDEE_1, S.ABSENCE_VALIDATION_1_HORS_DELAI, S.VALIDEE_2, S.ABSENCE_VALIDATION_2_HORS_DELAI)
+
 WORKS_TRANSITIONS = (
-    _t("mettre_a_disposition_moe", [S.DEPOSEE], S.MISE_A_DISPOSITION_MOE, [R.SYSTEME],
+    _t("mettre_a_disposition_moe", [S.DEPOSEE, *VALIDATED], S.MISE_A_DISPOSITION_MOE, [R.SYSTEME],
        "Mettre à disposition de la maîtrise d'œuvre"),
     _t("mettre_a_disposition_moa", [S.DEPOSEE], S.MISE_A_DISPOSITION_MOA, [R.SYSTEME],
        "Mettre à disposition de la maîtrise d'ouvrage"),

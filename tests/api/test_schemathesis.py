@@ -36,6 +36,23 @@ def token(db, settings_override):
     return raccordement.token
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calls go through the WSGI application, not Django's test client: like the client, keep Django from
+    closing the database connection at the end of each request (on PostgreSQL that would end the test's
+    transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def settings_override(settings):
     # No outgoing delivery may leave the test: webhooks created by generated calls stay pending.

@@ -14,6 +14,7 @@ from choeur.invoices import search
 from choeur.invoices.enums import Cadre, InvoiceStatus
 from choeur.invoices.lifecycle import invoice_process
 from choeur.invoices.search import ISSUED, RECEIVED, InvoiceFilters
+from choeur.invoices.search_keys import prefix_bounds, upper_like_database
 from tests.accounts.factories import UserFactory
 from tests.directory.factories import ServiceFactory, StructureFactory
 from tests.invoices.factories import InvoiceFactory, member_of
@@ -304,3 +305,72 @@ def test_hidden_payment_date_is_not_exported_to_the_supplier(supplier, buyer, se
     row = next(search.export_rows(issued(seller_user), side=ISSUED))
     assert row[search.EXPORT_HEADERS.index("Code statut")] == S.COMPTABILISEE
     assert row[search.EXPORT_HEADERS.index("Date du statut")] is None
+
+
+# --- « Recherche » (free text): identifier prefixes, counterpart names ------------------------------------
+
+
+def test_free_text_finds_identifiers_by_prefix_whatever_the_case(supplier, buyer, other_buyer, seller_user):
+    a = sent(supplier, buyer, number="FA-2026-101", numero_engagement="EJ0421", numero_marche="M-0042")
+    b = sent(supplier, other_buyer, number="FA-2026-102", numero_flux_depot="CPP-FLUX-0000042")
+    c = sent(supplier, buyer, number="AV-2026-103", numero_engagement="EJ04211")
+    assert numbers(issued(seller_user, q="fa-2026-1")) == sorted([a.number, b.number])
+    assert numbers(issued(seller_user, q="ej0421")) == sorted([a.number, c.number])
+    assert numbers(issued(seller_user, q="EJ04211")) == [c.number]
+    assert numbers(issued(seller_user, q="m-00")) == [a.number]
+    assert numbers(issued(seller_user, q="cpp-flux-00000")) == [b.number]
+    # Prefixes, not substrings: the middle of a number is a job for the « Numéro de facture » filter.
+    assert numbers(issued(seller_user, q="2026-101")) == []
+    assert numbers(issued(seller_user, number="2026-101")) == [a.number]
+    # The range is exact: the next character up is not a match, nor is a longer prefix.
+    assert numbers(issued(seller_user, q="FA-2026-10")) == sorted([a.number, b.number])
+    assert numbers(issued(seller_user, q="FA-2026-11")) == []
+    assert numbers(issued(seller_user, q="FA-2026-1010")) == []
+
+
+def test_free_text_finds_counterparts_by_name_or_siret(supplier, buyer, other_buyer, seller_user, buyer_user):
+    a = sent(supplier, buyer, number="FA-1")
+    b = sent(supplier, other_buyer, number="FA-2")
+    assert numbers(issued(seller_user, q="belair")) == [a.number]
+    assert numbers(issued(seller_user, q="de Valmont")) == [b.number]
+    assert numbers(issued(seller_user, q=other_buyer.identifier[:9])) == [b.number]
+    # On the recipient's side the counterpart is the supplier; its own name finds nothing more.
+    assert numbers(received(buyer_user, q="lambert")) == [a.number]
+    assert numbers(received(buyer_user, q="belair")) == []
+    # Counterpart or identifier: either matches.
+    assert numbers(issued(seller_user, q="FA-2")) == [b.number]
+    assert numbers(received(buyer_user, q="fa-")) == [a.number]
+
+
+def test_free_text_stays_within_the_users_scope(supplier, buyer, seller_user):
+    other_supplier = StructureFactory(raison_sociale="Plomberie Martin")
+    sent(other_supplier, buyer, number="FA-9", numero_engagement="EJ-SHARED")
+    mine = sent(supplier, buyer, number="FA-8", numero_engagement="EJ-SHARED")
+    assert numbers(issued(seller_user, q="ej-shared")) == [mine.number]
+    assert numbers(issued(seller_user, q="plomberie")) == []
+
+
+def test_many_matching_counterparts_are_joined_rather_than_listed(supplier, seller_user, monkeypatch):
+    monkeypatch.setattr(search, "COUNTERPART_IDS_MAX", 1)
+    first = StructureFactory(public=True, raison_sociale="Commune de Saint-Jean")
+    second = StructureFactory(public=True, raison_sociale="Commune de Saint-Just")
+    a, b = sent(supplier, first, number="FA-1"), sent(supplier, second, number="FA-2")
+    assert numbers(issued(seller_user, q="saint-j")) == sorted([a.number, b.number])
+
+
+@pytest.mark.parametrize(
+    ("prefix", "bounds"),
+    [
+        ("EJ0421", ("EJ0421", "EJ0422")),
+        ("FA-", ("FA-", "FA.")),
+        ("Z", ("Z", "[")),
+        ("\U0010ffff", ("\U0010ffff", None)),
+    ],
+)
+def test_prefix_bounds(prefix, bounds):
+    assert prefix_bounds(prefix) == bounds
+
+
+def test_upper_like_database():
+    assert upper_like_database("ej-é", "sqlite") == "EJ-é"  # SQLite's UPPER() folds ASCII only
+    assert upper_like_database("ej-é", "postgresql") == "EJ-É"

@@ -274,9 +274,7 @@ def test_level_2_error_is_corrected_on_the_level_2_valideur():
     assert validation_deadline(corrected) == corrected.status_changed_at + datetime.timedelta(days=15)
     with pytest.raises(PermissionDeniedError, match="n'est pas le valideur de niveau 2"):
         invoice_validate(invoice=corrected, by=None, structure=cotraitant, decision="VALIDATION", channel="API")
-    done = invoice_validate(
-        invoice=corrected, by=None, structure=new_mandataire, decision="VALIDATION", channel="API"
-    )
+    done = invoice_validate(invoice=corrected, by=None, structure=new_mandataire, decision="VALIDATION", channel="API")
     assert done.status == S.MISE_A_DISPOSITION
 
 

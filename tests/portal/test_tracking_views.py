@@ -381,3 +381,39 @@ def test_stats_page_shows_the_sides_the_user_has(client, seller, clerk, invoice)
     content = text(as_user(client, seller).get(reverse("portal:invoice_stats")))
     assert "Factures émises — par destinataire" in content and "Commune de Belair" in content
     assert as_user(client, UserFactory()).get(reverse("portal:invoice_stats")).status_code == 403
+
+
+def test_pdfs_of_a_structured_deposit_are_rendered_on_first_download(client, seller, supplier, buyer):
+    """A flow's invoice keeps its XML as the document; its PDFs come after the commit, or at first download."""
+    from choeur.directory.models import Structure
+    from choeur.invoices.services import invoice_create_from_data
+    from tests.invoices.factories import fr_vat, issuer_for
+
+    Structure.objects.filter(pk=supplier.pk).update(numero_tva=fr_vat(supplier.identifier))
+    supplier.refresh_from_db()
+    buyer.services.create(code="SERV-1", libelle="Services techniques")
+    sent = invoice_create_from_data(
+        supplier=supplier,
+        by=issuer_for(supplier),
+        data={
+            "number": "FLUX-1",
+            "invoice_date": "2026-11-02",
+            "recipient_identifier": buyer.identifier,
+            "recipient_service_code": "SERV-1",
+            "payment_mode": "CHEQUE",
+            "lines": [{"designation": "Entretien", "quantity": "1", "unit_price_ht": "100", "vat_rate": "20"}],
+        },
+        structured_xml=b"<Invoice/>",
+        mode_depot="EDI_XML_STRUCT",
+    )
+    assert (sent.main_document_id, sent.certificate_id) == (None, None)
+    client = as_user(client, seller)
+    page = text(detail(client, sent))
+    assert reverse("portal:invoice_download", args=[sent.pk, "certificat"]) in page
+    for kind in ("certificat", "document"):
+        response = client.get(reverse("portal:invoice_download", args=[sent.pk, kind]))
+        assert response.status_code == 200, kind
+        assert b"".join(response).startswith(b"%PDF-")
+    sent.refresh_from_db()
+    assert sent.certificate_id and sent.main_document_id
+    assert sent.document_sha256 == sent.structured_xml.sha256  # the XML stays the certified original

@@ -73,6 +73,7 @@ from choeur.invoices.enums import (
 )
 from choeur.invoices.lifecycle import status_changes_for, status_for_supplier
 from choeur.invoices.models import Invoice, InvoiceEvent
+from choeur.invoices.rendering import invoice_readable_file
 from choeur.invoices.workflow import TRANSITIONS, ActorRole
 
 router = Router(tags=["Factures"])
@@ -1792,8 +1793,10 @@ def _with_attachments(value) -> bool:
 def _invoice_files(invoice: Invoice, fmt: str, attachments: bool) -> list[tuple[str, bytes]]:
     stem = "".join(c if c.isalnum() or c in "-_+" else "-" for c in invoice.number) or f"facture-{invoice.pk}"
     files = []
-    if fmt in ("PDF", "ZIP") and invoice.main_document_id:
-        files.append((f"{stem}.pdf", invoice.main_document.read()))
+    # The readable PDF of an XML-only deposit is rendered on demand if its task has not run yet.
+    readable = invoice_readable_file(invoice=invoice) if fmt in ("PDF", "ZIP") else None
+    if readable is not None:
+        files.append((f"{stem}.pdf", readable.read()))
     if fmt in ("PIVOT", "XML", "ZIP") and invoice.structured_xml_id:
         files.append((f"{stem}.xml", invoice.structured_xml.read()))
     if attachments:

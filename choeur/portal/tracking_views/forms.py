@@ -56,7 +56,7 @@ class DashboardFilterForm(DsfrBaseForm):
         label="Recherche",
         required=False,
         max_length=100,
-        help_text="Numéro de facture, d'engagement, de marché, de flux, ou nom de la contrepartie.",
+        help_text="Début d'un numéro de facture, d'engagement, de marché ou de flux, ou nom de la contrepartie.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     statut = forms.ChoiceField(label="Statut", required=False)

@@ -44,6 +44,7 @@ from choeur.invoices.lifecycle import (
     status_for_supplier,
 )
 from choeur.invoices.models import Invoice, InvoiceEvent
+from choeur.invoices.rendering import invoice_certificate_file, invoice_readable_file
 from choeur.invoices.selectors import invoice_get_for_user, structures_of, user_can
 from choeur.invoices.services import invoice_event_record
 from choeur.invoices.stats import side_stats
@@ -669,11 +670,14 @@ def invoice_download_view(request: HttpRequest, pk: int, kind: str) -> HttpRespo
             filename=f"piste-audit-{number}.pdf",
             mime="application/pdf",
         )
-    stored, filename = {
-        "document": (invoice.main_document, invoice.main_document_name or f"{number}.pdf"),
-        "certificat": (invoice.certificate, f"certificat-depot-{number}.pdf"),
-        "xml": (invoice.structured_xml, f"{number}.xml"),
-    }[kind]
+    # A structured deposit's PDFs may not be rendered yet (invoices/rendering.py): render them on demand.
+    if kind == "document":
+        stored = invoice_readable_file(invoice=invoice)
+        filename = invoice.main_document_name or f"{number}.pdf"
+    elif kind == "certificat":
+        stored, filename = invoice_certificate_file(invoice=invoice), f"certificat-depot-{number}.pdf"
+    else:
+        stored, filename = invoice.structured_xml, f"{number}.xml"
     if stored is None:
         raise Http404("Ce document n'existe pas pour cette facture.")
     content = stored.read()

@@ -18,6 +18,7 @@ from choeur.directory.models import Structure
 from choeur.directory.selectors import structure_search
 from choeur.invoices.enums import Channel, InvoiceStatus
 from choeur.invoices.models import InvoiceStatusChange
+from choeur.invoices.rendering import invoice_readable_file
 from choeur.invoices.validation_circuit import (
     ERREUR_VALIDEUR,
     REFUS,
@@ -222,10 +223,11 @@ def _file_response(stored, name: str, *, inline: bool) -> HttpResponse:
 def invoice_to_validate_document_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """The invoice document itself, for the valideur to read before answering."""
     invoice = _invoice_or_404(request, invoice_id)
-    if invoice.main_document is None:
+    document = invoice_readable_file(invoice=invoice)  # rendered on demand for an XML-only deposit
+    if document is None:
         raise Http404("Cette facture n'a pas de document.")
-    is_pdf = invoice.main_document.mime_type == "application/pdf"
-    return _file_response(invoice.main_document, invoice.main_document_name or f"{invoice.number}.pdf", inline=is_pdf)
+    is_pdf = document.mime_type == "application/pdf"
+    return _file_response(document, invoice.main_document_name or f"{invoice.number}.pdf", inline=is_pdf)
 
 
 @login_required

@@ -265,3 +265,23 @@ class ContestForm(DsfrBaseForm):
     reason = forms.CharField(
         label="Ce que vous contestez, et pourquoi", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class ValideurDecisionForm(DsfrBaseForm):
+    """The titulaire's answer to a sous-traitant's draft (A10, A11): validate, or refuse with a coded reason."""
+
+    decision = forms.ChoiceField(
+        label="Décision", choices=[("VALIDATION", "Valider"), ("REFUS", "Refuser")], widget=forms.RadioSelect
+    )
+    motif = forms.ChoiceField(label="Motif du refus (si vous refusez)", required=False)
+    comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    certified = forms.BooleanField(
+        label="Je certifie agir pour le titulaire (ou le cotraitant, ou le mandataire) dont relève ce sous-traitant.",
+        required=False,
+    )
+
+    def __init__(self, *args, cadre: str = "A10", **kwargs):
+        super().__init__(*args, **kwargs)
+        from choeur.invoices.validation_circuit import refusal_motifs_for
+
+        self.fields["motif"].choices = [("", "—")] + [(m.code, m.label) for m in refusal_motifs_for(cadre)]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("travaux/dossiers/<int:dossier_id>/apercu/", views.moe_preview_view, name="works_moe_preview"),
     path("travaux/dossiers/<int:dossier_id>/refuser/", views.refuse_view, name="works_refuse"),
     path("travaux/dossiers/<int:dossier_id>/valider/", views.moa_validate_view, name="works_moa_validate"),
+    path("travaux/dossiers/<int:dossier_id>/titulaire/", views.valideur_decide_view, name="works_valideur_decide"),
     path("travaux/dossiers/<int:dossier_id>/contester/", views.contest_view, name="works_contest"),
     path("travaux/dossiers/<int:dossier_id>/mettre-en-paiement/", views.pay_view, name="works_pay"),
     path("travaux/marches/", views.marche_list_view, name="works_marches"),

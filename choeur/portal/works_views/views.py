@@ -18,7 +18,14 @@ from choeur.directory.models import Structure
 from choeur.directory.selectors import user_can
 from choeur.invoices.enums import Cadre, Channel, InvoiceStatus
 from choeur.invoices.selectors import structures_of
-from choeur.portal.works_views.forms import ContestForm, LineFormSet, MarcheForm, PieceForm, RefusalForm
+from choeur.portal.works_views.forms import (
+    ContestForm,
+    LineFormSet,
+    MarcheForm,
+    PieceForm,
+    RefusalForm,
+    ValideurDecisionForm,
+)
 from choeur.works import circuit
 from choeur.works.enums import COMPANY_ROLES, DossierStatus, PartyRole
 from choeur.works.models import Dossier, Marche
@@ -33,7 +40,9 @@ from choeur.works.selectors import (
     marches_visible_to,
     party_for_actor,
     piece_comparison,
+    validating_structure,
     works_queue,
+    works_validation_queue,
 )
 from choeur.works.services import (
     marche_create,
@@ -46,6 +55,7 @@ from choeur.works.services import (
     works_moe_transmit,
     works_piece_deposit,
 )
+from choeur.works.validation import works_valideur_decide
 from choeur.works.workflow import AT_MOA, AT_MOE
 
 PER_PAGE = 20
@@ -138,6 +148,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     """« Factures à valider des entreprises de travaux »: the MOE's queue (and the MOA's), by deadline."""
     moe_rows = [_dossier_row(d) for d in works_queue(user=request.user, role=PartyRole.MOE)]
     moa_rows = [_dossier_row(d) for d in works_queue(user=request.user, role=PartyRole.MOA)]
+    valideur_rows = [_dossier_row(d) for d in works_validation_queue(user=request.user)]
     return render(
         request,
         "portal/works/queue.html",
@@ -146,6 +157,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "nav_section": NAV,
             "moe_rows": moe_rows,
             "moa_rows": moa_rows,
+            "valideur_rows": valideur_rows,
         },
     )
 
@@ -192,6 +204,15 @@ def _dossier_context(request: HttpRequest, dossier: Dossier, **extra) -> dict:
         and dossier.contested_at is None
         and timezone.now() <= dossier.contest_deadline
     )
+    valideur = validating_structure(dossier) if en_cours else None
+    valideur_structure = next((s for s in _acting(user) if valideur and s.pk == valideur.pk), None)
+    # A titulaire or mandataire follows the dossiers of the market's other companies without acting on them.
+    read_only = not any((moe_structure, moa_structure, company_structure, valideur_structure)) and bool(
+        _market_roles(user, dossier) & {PartyRole.TITULAIRE, PartyRole.MANDATAIRE}
+    )
+    valideur_form = extra.pop("valideur_form", None)
+    if valideur_structure and valideur_form is None:
+        valideur_form = ValideurDecisionForm(prefix="titulaire", cadre=last.cadre_code)
     payer = (
         moa_structure if moa_structure and user_can(user, moa_structure, EspaceCode.FACTURES_RECUES, True) else None
     )
@@ -218,9 +239,18 @@ def _dossier_context(request: HttpRequest, dossier: Dossier, **extra) -> dict:
         "can_pay": can_pay,
         "moe_rows": _moe_rows(last, extra.pop("posted", None)) if moe_turn or moa_turn else [],
         "refusal_form": RefusalForm(prefix="refus"),
+        "valideur": valideur,
+        "valideur_turn": valideur_structure is not None,
+        "valideur_form": valideur_form,
+        "read_only": read_only,
         "contest_form": ContestForm(prefix="contestation"),
         **extra,
     }
+
+
+def _market_roles(user, dossier: Dossier) -> set[str]:
+    mine = {s.pk for s in structures_of(user)}
+    return {p.role for p in dossier.marche.parties.all() if p.structure_id in mine}
 
 
 def _moe_rows(last, posted) -> list[dict]:
@@ -356,6 +386,40 @@ def moa_validate_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{piece.cadre_code} n° {piece.invoice.number} notifiée à l'entreprise.")
     return redirect("portal:works_dossier", dossier_id=dossier.pk)
+
+
+@login_required
+@require_POST
+def valideur_decide_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
+    """The titulaire (or cotraitant, or mandataire) validates or refuses a sous-traitant's draft."""
+    dossier = _dossier_or_404(request, dossier_id)
+    valideur = validating_structure(dossier)
+    structure = next((s for s in _acting(request.user) if valideur and s.pk == valideur.pk), None)
+    if structure is None:
+        return _forbidden(
+            request, "Seul le titulaire désigné sur la fiche du marché valide le projet de décompte du sous-traitant."
+        )
+    last = dossier.last_piece
+    form = ValideurDecisionForm(request.POST, prefix="titulaire", cadre=last.cadre_code)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            works_valideur_decide(
+                dossier=dossier, by=request.user, structure=structure, decision=data["decision"],
+                motif=data["motif"], comment=data["comment"], certified=data["certified"],
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form.add_error("motif" if exc.field == "motif" else None, exc.message)
+        else:
+            if data["decision"] == "VALIDATION":
+                messages.success(request, f"Pièce {last.cadre_code} n° {last.invoice.number} validée.")
+            else:
+                messages.success(
+                    request, "Pièce refusée : le circuit du dossier est arrêté et le sous-traitant en est informé."
+                )
+            return redirect("portal:works_dossier", dossier_id=dossier.pk)
+    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, valideur_form=form),
+                  status=400)  # fmt: skip
 
 
 @login_required

@@ -428,10 +428,13 @@ def _page_view(user, side: str, filters) -> None:
     listed = search.invoices_sort(
         search.invoices_filter(base, side=side, filters=filters), side=side, sort=filters.sort
     )
-    page = Paginator(search.InvoicePage(listed, side=side), 20).get_page(1)
+    counts = search.status_counts(
+        search.invoices_filter(base, side=side, filters=replace(filters, statuses=())), side=side
+    )
+    total = sum(c.count for c in counts) if not filters.statuses else None
+    page = Paginator(search.InvoicePage(listed, side=side, total=total), 20).get_page(1)
     rows = list(page)
     assert page.paginator.count >= len(rows)
-    search.status_counts(search.invoices_filter(base, side=side, filters=replace(filters, statuses=())), side=side)
 
 
 def _median_ms(function, rounds: int = ROUNDS) -> float:

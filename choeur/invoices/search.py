@@ -309,12 +309,15 @@ class InvoicePage:
     (a narrow query the database sorts cheaply, from an index for the default orders), then those rows with
     their parties and `shown_status`. Sorting 40,000 full rows with their joins is what this avoids."""
 
-    def __init__(self, queryset: QuerySet[Invoice], *, side: str):
+    def __init__(self, queryset: QuerySet[Invoice], *, side: str, total: int | None = None):
         self.queryset = queryset
         self.side = side
+        # The caller may already know the total (the sum of the counts by status of the same set): one scan
+        # of the filtered rows saved on every page.
+        self.total = total
 
     def count(self) -> int:
-        return self.queryset.count()
+        return self.queryset.count() if self.total is None else self.total
 
     def __len__(self) -> int:
         return self.count()

@@ -332,8 +332,10 @@ def test_recipient_download_marks_the_invoice_downloaded(client, seller, clerk, 
 
 def test_missing_document_kinds_and_unknown_kinds_are_404(client, seller, invoice):
     client = as_user(client, seller)
-    assert client.get(reverse("portal:invoice_download", args=[invoice.pk, "certificat"])).status_code == 404
+    assert client.get(reverse("portal:invoice_download", args=[invoice.pk, "xml"])).status_code == 404  # none
     assert client.get(reverse("portal:invoice_download", args=[invoice.pk, "autre"])).status_code == 404
+    # A sent invoice always has its certificate: rendered from its deposit data if it was not yet.
+    assert client.get(reverse("portal:invoice_download", args=[invoice.pk, "certificat"])).status_code == 200
 
 
 def test_audit_trail_exports(client, clerk, invoice):

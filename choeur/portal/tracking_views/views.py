@@ -167,14 +167,18 @@ def _dashboard(request: HttpRequest, side: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{_export_name(side, "xlsx")}"'
         return response
 
-    page_obj = Paginator(search.InvoicePage(listed, side=side), PER_PAGE).get_page(request.GET.get("page"))
     # Counts ignore the status filter: they are the facets one clicks to filter on a status.
     counts_scope = search.invoices_filter(base, side=side, filters=_without_status(filters)) if valid else base.none()
+    counts = search.status_counts(counts_scope, side=side)
+    # Without a status filter the listed set is the counted one: its total is the sum of the counts.
+    total = sum(c.count for c in counts) if not filters.statuses else None
+    paginator = Paginator(search.InvoicePage(listed, side=side, total=total), PER_PAGE)
+    page_obj = paginator.get_page(request.GET.get("page"))
     context = {
         "side": side,
         "page_obj": page_obj,
         "rows": _rows(page_obj, side),
-        "counts": search.status_counts(counts_scope, side=side),
+        "counts": counts,
         "form": form,
         "badges": STATUS_BADGES,
         "filtered": bool(form.is_bound and any(v for k, v in request.GET.items() if k not in ("page", "tri"))),

@@ -142,6 +142,21 @@ def test_invalid_code_langue(cpro):
     assert_envelope(cpro.post("transverses/v1/recuperer/pays", {"codeLangue": "DE"}), 400, 10204, "« codeLangue »")
 
 
+def test_processing_states_of_an_unknown_status(cpro):
+    assert_envelope(
+        cpro.post("transverses/v1/recuperer/etats/traitement", {"statutCourant": "PAYEE"}),
+        400,
+        10204,
+        "« statutCourant »",
+        "MISE_A_DISPOSITION",
+    )
+
+
+def test_processing_states_of_a_final_status_is_no_result(cpro):
+    answer = cpro.post("transverses/v1/recuperer/etats/traitement", {"statutCourant": "MISE_EN_PAIEMENT"})
+    assert (answer.status_code, answer.json()["codeRetour"]) == (200, 20000)
+
+
 def test_unknown_operation(cpro, client):
     assert_envelope(cpro.post("structures/v1/chercher", {}), 404, 10404, "/cpro/structures/v1/chercher")
     # Without any credential too: the path is wrong before anything else.

@@ -33,7 +33,8 @@ from choeur.core.errors import ApplicationError
 from choeur.directory.enums import EspaceCode, IdentifierType
 from choeur.directory.identifiers import clean_siret
 from choeur.directory.models import Structure
-from choeur.invoices.enums import TypeDemandePaiement
+from choeur.invoices.enums import ActorRole, InvoiceStatus, TypeDemandePaiement
+from choeur.invoices.workflow import next_statuses
 
 router = Router(tags=["Transverses"])
 
@@ -716,3 +717,43 @@ def consulter_cr_detaille(request, payload: ConsulterCRIn):
     answer.pop("codeRetour", None)
     answer.pop("libelle", None)
     return ok(**answer)
+
+
+# --- recuperer/etats/traitement --------------------------------------------------------------------------
+
+
+class EtatsTraitementIn(CproIn):
+    statutCourant: str
+
+
+class StatutPossible(Schema):
+    statutPossiblePourTraitement: str
+
+
+class EtatsTraitementOut(CproOut):
+    listeStatutsPossiblesPourTraitement: list[StatutPossible] | None = None
+
+
+@cpro_post(
+    router,
+    "recuperer/etats/traitement",
+    EtatsTraitementOut,
+    operation_id="recupererEtatsPossiblesPourTraitement",
+    summary="Statuts possibles pour le traitement d'une facture reçue",
+    description=(
+        "Les statuts qu'un destinataire peut donner (`factures/v1/traiter/recue`) à une facture dans le statut "
+        "`statutCourant`, lus dans la table des transitions du serveur, celle qu'applique le portail."
+    ),
+)
+def recuperer_etats_traitement(request, payload: EtatsTraitementIn):
+    status = (payload.statutCourant or "").strip().upper()
+    if status not in InvoiceStatus.values:
+        raise CproError(
+            INVALID_VALUE,
+            f"Le champ « statutCourant » vaut « {payload.statutCourant} », qui n'est pas un statut de facture : "
+            "indiquez un statut de la liste de Chorus Pro (par exemple MISE_A_DISPOSITION).",
+        )
+    possible = next_statuses(status, ActorRole.DESTINATAIRE)
+    if not possible:
+        return no_result()
+    return ok(listeStatutsPossiblesPourTraitement=[{"statutPossiblePourTraitement": s} for s in possible])

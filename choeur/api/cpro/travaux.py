@@ -18,8 +18,8 @@ from ninja import Router, Schema
 from pydantic import BeforeValidator
 
 from choeur.api.cpro.envelope import BUSINESS_RULE, INVALID_VALUE, MISSING_FIELD, CproError, list_result, not_found, ok
+from choeur.api.cpro.factures import LignePosteIn
 from choeur.api.cpro.factures_common import (
-    AmountIn,
     DateIn,
     FlagIn,
     IdIn,
@@ -129,16 +129,8 @@ def _piece_row(piece: DossierPiece) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
-class LignePosteTravauxIn(CproObject):
-    lignePosteNumero: IdIn = None
-    lignePosteReference: OptionalStr = None
-    lignePosteDenomination: OptionalStr = None
-    lignePosteQuantite: AmountIn = None
-    lignePosteUnite: OptionalStr = None
-    lignePosteMontantUnitaireHT: AmountIn = None
-    lignePosteMontantRemiseHT: AmountIn = None
-    lignePosteTauxTva: OptionalStr = None
-    lignePosteTauxTvaManuel: AmountIn = None
+# A works document's lines are those of any invoice (`factures/v1/soumettre`).
+LignePosteTravauxIn = LignePosteIn
 
 
 class MotifCorrectionIn(CproObject):

@@ -2,9 +2,12 @@
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test around
 # it are still synchronous and safe.
@@ -13,6 +16,28 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 CORPUS_DIR = SHARED_DIR / "corpus"
 CHROMIUM = "/usr/bin/chromium"
+
+
+class _OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server, answering one request at a time.
+
+    On SQLite the test database lives in memory and every server thread shares the test's one
+    connection; two HTMX requests fired together (the live totals and the step being saved) then use
+    it at once and SQLite answers « bad parameter or other API misuse ». Connections stay threaded
+    (keep-alive works); only the application call is serialised.
+    """
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def serialised(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(serialised)
+
+
+LiveServerThread.server_class = _OneRequestAtATimeServer
 
 
 def corpus_path(*parts: str) -> Path:

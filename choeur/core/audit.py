@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, transaction
@@ -11,6 +14,8 @@ from choeur.core.models import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
 _SECRET_MARKERS = ("password", "secret", "token", "mot_de_passe", "fichier", "file_content")
+# Entries waiting for the end of an `audit_deferred()` block (None: write at once).
+_pending: ContextVar[list[AuditEntry] | None] = ContextVar("choeur_audit_pending", default=None)
 
 
 def _mask(data: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +45,7 @@ def audit_log(
 
     `actor` is a user (or None for the system). The chain head row is locked for the
     duration of the append: concurrent writers serialise here instead of forking the chain.
+    Inside `audit_deferred()` the entry is appended when the block ends (it has no pk until then).
     """
     if data is not None and not isinstance(data, dict):
         raise TypeError("Les données d'audit doivent être un dictionnaire.")
@@ -47,24 +53,58 @@ def audit_log(
         actor_kind = AuditEntry.ActorKind.USER if actor is not None else AuditEntry.ActorKind.SYSTEM
     if actor is not None and not actor_label:
         actor_label = getattr(actor, "email", "") or str(actor)
+    entry = AuditEntry(
+        created_at=timezone.now(),
+        action=action,
+        actor_kind=actor_kind,
+        actor_user=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label[:255],
+        structure_id=structure_id,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        data=_mask(data or {}),
+    )
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(entry)
+    else:
+        _append([entry])
+    return entry
+
+
+def _append(entries: list[AuditEntry]) -> None:
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEntry(
-            created_at=timezone.now(),
-            action=action,
-            actor_kind=actor_kind,
-            actor_user=actor if getattr(actor, "pk", None) else None,
-            actor_label=actor_label[:255],
-            structure_id=structure_id,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            data=_mask(data or {}),
-            prev_hash=head.last_hash,
-        )
-        entry.hash = entry.compute_hash()
-        entry.save()
-        AuditChainHead.objects.filter(pk=1).update(last_hash=entry.hash)
-    return entry
+        previous = head.last_hash
+        for entry in entries:
+            entry.prev_hash = previous
+            entry.hash = previous = entry.compute_hash()
+            # One save each, not bulk_create: the API's event feed listens to post_save (choeur/api/events.py).
+            entry.save()
+        AuditChainHead.objects.filter(pk=1).update(last_hash=previous)
+
+
+@contextlib.contextmanager
+def audit_deferred() -> Iterator[None]:
+    """Entries logged inside the block are appended together when it ends, the chain head locked only then.
+
+    The head's lock lasts until the surrounding transaction commits: a transaction that logs as it goes
+    (an invoice deposited, routed, sent) holds it from its first entry to its commit, and every concurrent
+    writer — the other flow workers — waits behind it. Logging at the end keeps that wait to the commit.
+    Use it inside the caller's transaction: if the block raises, nothing is written. Nested blocks append
+    with the outermost one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+        entries = _pending.get()
+    finally:
+        _pending.reset(token)
+    if entries:
+        _append(entries)
 
 
 def audit_verify() -> list[str]:

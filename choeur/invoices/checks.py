@@ -838,16 +838,24 @@ RULES = (
 
 
 def invoice_checks(
-    invoice: Invoice, *, lines: Sequence | None = None, vat_lines: Sequence | None = None
+    invoice: Invoice,
+    *,
+    lines: Sequence | None = None,
+    vat_lines: Sequence | None = None,
+    number_checked: bool = False,
 ) -> list[Finding]:
     """Every finding on this invoice, in form order. Empty list: the invoice can be sent.
 
     `lines`/`vat_lines` let a caller check unsaved lines (the saisie form before « Enregistrer »).
+    `number_checked`: the caller has just looked this number up among the supplier's sent invoices, in the
+    same transaction (a structured deposit), so `check_number_unused` would only repeat its query.
     """
     lines = _lines(invoice, lines)
     vat_lines = _vat_lines(invoice, vat_lines)
     findings: list[Finding] = []
     for rule in RULES:
+        if number_checked and rule is check_number_unused:
+            continue
         findings += rule(invoice)
     findings += check_lines(invoice, lines)
     if not any(f.code == "LIGNE_MONTANT_INVALIDE" for f in findings):

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from choeur.core.audit import audit_log
+from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError, PermissionDeniedError
 from choeur.core.files import file_store, sniff_mime
 from choeur.core.models import StoredFile
@@ -243,11 +243,19 @@ def _apply_data(invoice: Invoice, data: Mapping) -> None:
     _validate_fields(invoice)
 
 
+def _cached(invoice: Invoice, name: str) -> bool:
+    related = invoice._meta.get_field(name).get_cached_value(invoice, default=None)
+    return related is not None and related.pk is not None
+
+
 def _validate_fields(invoice: Invoice) -> None:
     """Field formats (lengths, choices, number charset), French messages; rules that need the whole invoice
     wait for the pré-contrôle so that an incomplete draft can still be saved."""
+    # A relation given as an object was just read from the database: Django's validation would only read
+    # it again to see that it exists.
+    resolved = [name for name in FK_MODELS if getattr(invoice, f"{name}_id", None) and _cached(invoice, name)]
     try:
-        invoice.clean_fields(exclude=["supplier", "created_by", "snapshot", "status"])
+        invoice.clean_fields(exclude=["supplier", "created_by", "snapshot", "status", *resolved])
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ApplicationError(
@@ -333,10 +341,10 @@ def _replace_vat_lines(invoice: Invoice, vat_lines: Sequence) -> None:
     InvoiceVatLine.objects.bulk_create(built)
 
 
-def _refresh_totals(invoice: Invoice) -> None:
+def _refresh_totals(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> None:
     """Saisie: totals always follow the lines. Other channels keep the totals the depositor declared (the
     pré-contrôle compares them), and get computed ones only when they declared none."""
-    lines = list(invoice.lines.all())
+    lines = list(invoice.lines.all()) if lines is None else lines
     if not lines:
         return
     declared = [invoice.total_ht, invoice.total_tva, invoice.total_ttc, invoice.montant_a_payer]
@@ -774,10 +782,10 @@ def _findings_error(findings: list[Finding]) -> ApplicationError:
     )
 
 
-def _store_amounts(invoice: Invoice) -> None:
+def _store_amounts(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> None:
     """Final totals and VAT breakdown, from the lines, or from the declared breakdown of a totals-only
     deposit (one 0 % row is written when it declared none and bears no VAT)."""
-    lines = list(invoice.lines.all())
+    lines = list(invoice.lines.all()) if lines is None else lines
     if lines:
         totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=invoice.remise_globale_ttc)
         invoice.total_ht = totals.total_ht
@@ -845,9 +853,9 @@ def _generate_certificate(invoice: Invoice, *, by_label: str, render: bool = Tru
     invoice.snapshot = {**invoice.snapshot, "certificate": data}
 
 
-def invoice_route(*, invoice: Invoice) -> Invoice:
+def invoice_route(*, invoice: Invoice, row_locked: bool = False) -> Invoice:
     """The platform's next step after a deposit or a validation: to the valideur (A9/A12), to the level-2
-    valideur, or to the recipient (MISE_A_DISPOSITION).
+    valideur, or to the recipient (MISE_A_DISPOSITION). `row_locked`: as for `invoice_transition`.
 
     Works cadres stay DEPOSEE here: their MOE/MOA circuit belongs to the works app, which takes them from
     there (invoices knows nothing of works).
@@ -865,11 +873,18 @@ def invoice_route(*, invoice: Invoice) -> Invoice:
         transition = "mettre_a_disposition"
     if transition is None:
         return invoice
-    return invoice_transition(invoice=invoice, transition=transition, channel=Channel.SYSTEME)
+    return invoice_transition(invoice=invoice, transition=transition, channel=Channel.SYSTEME, row_locked=row_locked)
 
 
 def _send_locked(
-    invoice: Invoice, *, by, channel: str, by_label: str, defer_rendering: bool = False, checked: bool = False
+    invoice: Invoice,
+    *,
+    by,
+    channel: str,
+    by_label: str,
+    defer_rendering: bool = False,
+    checked: bool = False,
+    lines: list[InvoiceLine] | None = None,
 ) -> Invoice:
     """Checks, amounts, documents, deposit, certificate, routing — on a locked BROUILLON, inside the
     caller's transaction: any failure rolls everything back and the draft stays as it was.
@@ -877,11 +892,12 @@ def _send_locked(
     `defer_rendering` (structured deposits: flows, API): the certificate PDF, and the readable PDF of an
     XML-only deposit, are rendered after the commit by a low-priority task (rendering.py). A deposit with no
     document at all still gets its Factur-X now: that document is what the fingerprint certifies.
-    `checked`: the caller ran `invoice_checks` on this very row, in this transaction (no second pass)."""
+    `checked`: the caller ran `invoice_checks` on this very row, in this transaction (no second pass);
+    `lines`: the row's lines, when the caller has just written them (no second read)."""
     findings = [] if checked else invoice_checks(invoice)
     if findings:
         raise _findings_error(findings)
-    _store_amounts(invoice)
+    _store_amounts(invoice, lines=lines)
     invoice.deposited_at = timezone.now()
     invoice.snapshot = facturx.invoice_snapshot(invoice)
     original = invoice.main_document or invoice.structured_xml
@@ -904,11 +920,12 @@ def _send_locked(
                 actor_structure=invoice.supplier,
                 channel=channel,
                 data={"mode_depot": invoice.mode_depot, "numero_flux_depot": invoice.numero_flux_depot},
+                row_locked=True,
             )
     except IntegrityError:
         # Two sendings of the same number raced past the pré-contrôle; the partial unique index decided.
         raise _duplicate_error(invoice.number) from None
-    invoice = invoice_route(invoice=invoice)
+    invoice = invoice_route(invoice=invoice, row_locked=True)
     audit_log(
         action="invoices.invoice.send",
         actor=by,
@@ -1149,7 +1166,10 @@ def invoice_create_from_data(
             )
         raw["supplier_bank_account"] = account
 
-    with transaction.atomic():
+    # The row is new and unseen by anyone until the commit: it is built in memory and written once, with no
+    # lock to take nor second read; the audit entries are appended at the end (see core.audit), so that
+    # concurrent flow workers do not queue behind one another's chain lock.
+    with transaction.atomic(), audit_deferred():
         invoice = Invoice(
             supplier=supplier,
             created_by=by if getattr(by, "pk", None) else None,
@@ -1163,24 +1183,32 @@ def invoice_create_from_data(
         invoice.structured_xml = _as_stored(structured_xml, what="Données structurées", pdf_only=False)
         if invoice.main_document is not None:
             invoice.main_document_name = f"{_safe_filename(invoice.number)}.pdf"
+        built_lines = _build_lines(invoice, lines) if lines else []
+        _refresh_totals(invoice, lines=built_lines)
         invoice.save()
-        if lines:
-            _replace_lines(invoice, lines)
+        if built_lines:
+            InvoiceLine.objects.bulk_create(built_lines)
         if vat_lines and not lines:
             _replace_vat_lines(invoice, vat_lines)
-        _refresh_totals(invoice)
-        invoice.save()
         # No audit entry of its own: the creation either rolls back with a refusal or ends in the sending's
-        # entries (deposit, routing, « send » with the mode and flow number). Writing one here would take the
-        # audit chain's lock (core.audit) for the whole transaction and serialise the flow workers.
-        checked = invoice_checks(invoice)
+        # entries (deposit, routing, « send » with the mode and flow number).
+        checked = invoice_checks(
+            invoice, lines=built_lines, vat_lines=None if not built_lines else [], number_checked=True
+        )
         resolved_fields = {f.field for f in findings}
         # A party we could not resolve already has its precise finding; drop the generic « absent » one.
         all_findings = findings + [f for f in checked if f.field not in resolved_fields]
         if all_findings:
             raise _findings_error(all_findings)
-        invoice = _lock(invoice)
-        return _send_locked(invoice, by=by, channel=channel, by_label=by_label, defer_rendering=True, checked=True)
+        return _send_locked(
+            invoice,
+            by=by,
+            channel=channel,
+            by_label=by_label,
+            defer_rendering=True,
+            checked=True,
+            lines=built_lines or None,
+        )
 
 
 # --- Events --------------------------------------------------------------------------------------------

@@ -8,8 +8,13 @@ from django.tasks import task
 
 logger = logging.getLogger(__name__)
 
+# Below the flows (priority 0): a worker integrates the deposited invoices first and tells people after.
+# Under a burst of flows the notifications trail by seconds instead of slowing the integration down; the
+# PDF rendering (rendering.RENDER_PRIORITY) comes after them.
+SIDE_EFFECTS_PRIORITY = -10
 
-@task
+
+@task(priority=SIDE_EFFECTS_PRIORITY)
 def invoice_status_changed(status_change_id: int) -> None:
     """Side effects of one status change, enqueued by workflow.invoice_transition after the commit.
 

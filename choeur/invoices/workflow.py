@@ -169,6 +169,7 @@ def invoice_transition(
     comment: str = "",
     data: dict | None = None,
     expected_status: str | None = None,
+    row_locked: bool = False,
 ) -> Invoice:
     """Apply one named transition to `invoice` and return it, refreshed.
 
@@ -178,7 +179,9 @@ def invoice_transition(
     - a person (`actor`) must belong to `actor_structure` (validated rattachement);
     - `expected_status` guards against a stale screen: ConflictError if someone moved the invoice first;
     - saves with `update_fields`, writes the InvoiceStatusChange row and an audit entry, and enqueues the
-      side effects (tasks.invoice_status_changed) with `transaction.on_commit`.
+      side effects (tasks.invoice_status_changed) with `transaction.on_commit`;
+    - `row_locked`: the caller already holds this row's lock in the current transaction and `invoice` is
+      that row (a deposit being sent); it is used as is, without a second read.
     """
     definition = TRANSITIONS_BY_NAME.get(transition)
     if definition is None:
@@ -193,7 +196,10 @@ def invoice_transition(
                 f"Vous n'êtes pas rattaché(e) à la structure {actor_structure.designation} : action impossible."
             )
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        if row_locked:
+            locked = invoice
+        else:
+            locked = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
         current = locked.status
         if expected_status is not None and current != expected_status:
             raise ConflictError(

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from choeur.core.audit import audit_log, audit_verify
+from choeur.core.audit import audit_deferred, audit_log, audit_verify
 from choeur.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +61,32 @@ def test_entries_refuse_update_and_delete():
         entry.save()
     with pytest.raises(RuntimeError):
         entry.delete()
+
+
+def test_deferred_entries_are_appended_in_order_when_the_block_ends():
+    _chain(1)
+    with audit_deferred():
+        first = audit_log(action="test.deferred.1")
+        with audit_deferred():  # nested: appended with the outer block
+            audit_log(action="test.deferred.2")
+        assert first.pk is None
+        assert AuditEntry.objects.count() == 1
+    audit_log(action="test.after")
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [
+        "test.action.0",
+        "test.deferred.1",
+        "test.deferred.2",
+        "test.after",
+    ]
+    assert first.pk is not None
+    assert audit_verify() == []
+
+
+def test_a_deferred_block_that_fails_writes_nothing():
+    _chain(1)
+    with pytest.raises(ValueError), audit_deferred():
+        audit_log(action="test.lost")
+        raise ValueError("refus")
+    assert AuditEntry.objects.count() == 1
+    audit_log(action="test.next")
+    assert audit_verify() == []

@@ -36,16 +36,19 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from choeur.core.audit import audit_log
+from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError
 from choeur.flows.enums import ErrorNature, FlowState, ItemStatus
 from choeur.flows.models import Flow, FlowItem
+from choeur.invoices.services import invoice_lookups_memoised
 
 logger = logging.getLogger(__name__)
 
 # Test-only: seconds to sleep between two invoices of a flow, so that a test can kill a worker mid-flow
 # (tests/flows/test_worker_kill.py). Never set it in production.
 STEP_DELAY_ENV = "CHOEUR_TEST_FLOW_STEP_DELAY"
+# A batch of invoices of one flow is committed after this long (see flow_run).
+BATCH_SECONDS = 1.0
 
 
 class LeaseLost(Exception):
@@ -544,9 +547,16 @@ def _store_document(document: DocumentView):
 
 
 def _integrate_document(
-    *, flow: Flow, owner: str, item_id: int, document: DocumentView, invoice_creator: Callable[..., Any]
+    *,
+    flow: Flow,
+    owner: str,
+    item_id: int,
+    document: DocumentView,
+    invoice_creator: Callable[..., Any],
+    lease_held: bool = False,
 ) -> None:
-    """One invoice: rejected with its findings, or created and linked — in one transaction with the lease."""
+    """One invoice: rejected with its findings, or created and linked — in one transaction with the lease
+    (`lease_held`: the caller's batch transaction renewed it, and holds the flow row until its commit)."""
     if not document.valid or document.data is None:
         errors = document.errors
         if document.valid:
@@ -561,7 +571,8 @@ def _integrate_document(
                 },
             ]
         with transaction.atomic():
-            _renew_lease(flow.pk, owner)
+            if not lease_held:
+                _renew_lease(flow.pk, owner)
             FlowItem.objects.filter(pk=item_id, status=ItemStatus.EN_COURS).update(
                 status=ItemStatus.REJETEE, errors=errors
             )
@@ -569,7 +580,8 @@ def _integrate_document(
     # Files are content-addressed and idempotent: storing them before the transaction keeps it short.
     main_document, structured_xml = _store_document(document)
     with transaction.atomic():
-        _renew_lease(flow.pk, owner)
+        if not lease_held:
+            _renew_lease(flow.pk, owner)
         item = FlowItem.objects.select_for_update().get(pk=item_id)
         if item.status != ItemStatus.EN_COURS or item.invoice_id:
             return  # Done by an earlier attempt.
@@ -689,12 +701,42 @@ def flow_run(
     items = dict(flow.items.values_list("index", "pk"))
     done = set(flow.items.exclude(status=ItemStatus.EN_COURS).values_list("index", flat=True))
     delay = _step_delay()
-    for document in documents:
-        if document.index in done:
-            continue
-        if delay:
-            time.sleep(delay)
-        _integrate_document(
-            flow=flow, owner=owner, item_id=items[document.index], document=document, invoice_creator=invoice_creator
+    pending = [document for document in documents if document.index not in done]
+    with invoice_lookups_memoised():
+        _integrate_batches(
+            flow=flow, owner=owner, items=items, pending=pending, invoice_creator=invoice_creator, delay=delay
         )
     return _conclude(flow=flow, owner=owner)
+
+
+def _integrate_batches(
+    *,
+    flow: Flow,
+    owner: str,
+    items: dict[int, int],
+    pending: list[DocumentView],
+    invoice_creator: Callable[..., Any],
+    delay: float,
+) -> None:
+    while pending:
+        # A batch of invoices per transaction, each in its own savepoint (a refused invoice rolls back
+        # alone): one commit, one lease renewal and one append to the audit chain per batch instead of per
+        # invoice. A worker killed mid-batch loses that batch only; the next attempt redoes it (its items
+        # are still EN_COURS), so nothing is lost or made twice.
+        started = time.monotonic()
+        with transaction.atomic(), audit_deferred():
+            _renew_lease(flow.pk, owner)
+            while pending:
+                document = pending.pop(0)
+                if delay:
+                    time.sleep(delay)
+                _integrate_document(
+                    flow=flow,
+                    owner=owner,
+                    item_id=items[document.index],
+                    document=document,
+                    invoice_creator=invoice_creator,
+                    lease_held=True,
+                )
+                if time.monotonic() - started >= BATCH_SECONDS:
+                    break

@@ -7,6 +7,7 @@ services.py writes, selectors.py reads, workflow.py moves statuses.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from django.conf import settings
@@ -407,8 +408,19 @@ class Invoice(models.Model):
             return set(self.VALIDEUR_FIELDS)
         return set()
 
+    @contextlib.contextmanager
+    def saving_locked_draft(self):
+        """For the sending only: its caller holds this row's lock and saw it BROUILLON in this transaction,
+        so the frozen-fields check below would read the row again to learn what it knows. Only for the
+        duration of the block: the same object saved later is checked again."""
+        self._locked_draft = True
+        try:
+            yield
+        finally:
+            self._locked_draft = False
+
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
+        if self.pk is not None and not kwargs.get("force_insert") and not getattr(self, "_locked_draft", False):
             update_fields = kwargs.get("update_fields")
             frozen = [name for name in self.FROZEN_FIELDS if update_fields is None or name in update_fields]
             if frozen:

@@ -10,11 +10,14 @@ Locks: structure → invoice → flow (docs/ARCHITECTURE.md). Services lock the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,6 +27,7 @@ from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError, PermissionDeniedError
 from choeur.core.files import file_store, sniff_mime
 from choeur.core.models import StoredFile
+from choeur.core.tasks import task_enqueue_on_commit
 from choeur.directory.enums import IdentifierType
 from choeur.directory.models import BankAccount, Service, Structure
 from choeur.invoices import facturx
@@ -784,7 +788,9 @@ def _findings_error(findings: list[Finding]) -> ApplicationError:
 
 def _store_amounts(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> None:
     """Final totals and VAT breakdown, from the lines, or from the declared breakdown of a totals-only
-    deposit (one 0 % row is written when it declared none and bears no VAT)."""
+    deposit (one 0 % row is written when it declared none and bears no VAT). `lines` given: the caller
+    has just created the invoice with these lines, and no breakdown yet."""
+    fresh = lines is not None
     lines = list(invoice.lines.all()) if lines is None else lines
     if lines:
         totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=invoice.remise_globale_ttc)
@@ -792,7 +798,8 @@ def _store_amounts(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) 
         invoice.total_tva = totals.total_tva
         invoice.total_ttc = totals.total_ttc
         invoice.montant_a_payer = totals.montant_a_payer
-        invoice.vat_lines.all().delete()
+        if not fresh:
+            invoice.vat_lines.all().delete()
         InvoiceVatLine.objects.bulk_create(
             InvoiceVatLine(
                 invoice=invoice, rate=row.rate, category=row.category, base_ht=row.base_ht, vat_amount=row.vat_amount
@@ -908,9 +915,12 @@ def _send_locked(
     invoice.document_sha256 = (original or invoice.main_document).sha256
     label = _by_label(by, by_label)
     _generate_certificate(invoice, by_label=label, render=not defer_rendering)
-    invoice.save()
+    with invoice.saving_locked_draft():
+        invoice.save()
     if defer_rendering:
-        transaction.on_commit(_enqueue_rendering(invoice.pk))
+        from choeur.invoices.rendering import invoice_render_documents
+
+        task_enqueue_on_commit(invoice_render_documents, invoice.pk)
     try:
         with transaction.atomic():
             invoice = invoice_transition(
@@ -943,15 +953,6 @@ def _send_locked(
         },
     )
     return invoice
-
-
-def _enqueue_rendering(invoice_id: int):
-    def enqueue():
-        from choeur.invoices.rendering import invoice_render_documents
-
-        invoice_render_documents.enqueue(invoice_id)
-
-    return enqueue
 
 
 def invoice_send(*, invoice: Invoice, by, channel: str = Channel.PORTAIL, by_label: str = "") -> Invoice:
@@ -1004,11 +1005,41 @@ def _channel_for(mode_depot: str) -> str:
     return Channel.PORTAIL
 
 
+# Lookups of structured deposits memoised by `invoice_lookups_memoised()` (None: no memo).
+_lookups: ContextVar[dict | None] = ContextVar("choeur_invoice_lookups", default=None)
+
+
+@contextlib.contextmanager
+def invoice_lookups_memoised() -> Iterator[None]:
+    """Inside the block, the structures, services and bank accounts that structured deposits name are read
+    once: the invoices of one flow name the same recipient again and again. Meant for one flow's processing
+    (seconds): a structure changed meanwhile is seen by the next flow."""
+    if _lookups.get() is not None:
+        yield
+        return
+    token = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(token)
+
+
+def _memoised(key: tuple, read: Callable[[], Any]) -> Any:
+    memo = _lookups.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def _find_structure(identifier: str, identifier_type: str = IdentifierType.SIRET) -> Structure | None:
     identifier = "".join(str(identifier or "").split())
-    return Structure.objects.filter(
-        identifier_type=identifier_type or IdentifierType.SIRET, identifier=identifier
-    ).first()
+    identifier_type = identifier_type or IdentifierType.SIRET
+    return _memoised(
+        ("structure", identifier_type, identifier),
+        lambda: Structure.objects.filter(identifier_type=identifier_type, identifier=identifier).first(),
+    )
 
 
 def _resolve_party(data: dict, prefix: str, label: str, findings: list[Finding]) -> None:
@@ -1031,7 +1062,9 @@ def _resolve_party(data: dict, prefix: str, label: str, findings: list[Finding])
         data[prefix] = structure
     service_code = (service_code or "").strip()
     if service_code and isinstance(structure, Structure):
-        service = structure.services.filter(code=service_code).first()
+        service = _memoised(
+            ("service", structure.pk, service_code), lambda: structure.services.filter(code=service_code).first()
+        )
         if service is None:
             findings.append(
                 Finding(
@@ -1154,7 +1187,10 @@ def invoice_create_from_data(
     _resolve_party(raw, "recipient", "Destinataire", findings)
     _resolve_party(raw, "valideur", "Valideur", findings)
     if iban and "supplier_bank_account" not in raw:
-        account = supplier.bank_accounts.filter(iban__iexact=iban, is_active=True).first()
+        account = _memoised(
+            ("iban", supplier.pk, iban),
+            lambda: supplier.bank_accounts.filter(iban__iexact=iban, is_active=True).first(),
+        )
         if account is None:
             findings.append(
                 Finding(

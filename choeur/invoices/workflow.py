@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from choeur.core.tasks import task_enqueue_on_commit
 from choeur.invoices.enums import ActorRole, Channel
 from choeur.invoices.enums import InvoiceStatus as S
 from choeur.invoices.models import Invoice, InvoiceStatusChange
@@ -179,7 +180,7 @@ def invoice_transition(
     - a person (`actor`) must belong to `actor_structure` (validated rattachement);
     - `expected_status` guards against a stale screen: ConflictError if someone moved the invoice first;
     - saves with `update_fields`, writes the InvoiceStatusChange row and an audit entry, and enqueues the
-      side effects (tasks.invoice_status_changed) with `transaction.on_commit`;
+      side effects (tasks.invoice_status_changed) for the commit (core.tasks.task_enqueue_on_commit);
     - `row_locked`: the caller already holds this row's lock in the current transaction and `invoice` is
       that row (a deposit being sent); it is used as is, without a second read.
     """
@@ -195,7 +196,8 @@ def invoice_transition(
             raise PermissionDeniedError(
                 f"Vous n'êtes pas rattaché(e) à la structure {actor_structure.designation} : action impossible."
             )
-    with transaction.atomic():
+    # A locked row belongs to a caller whose transaction fails as a whole: no savepoint of our own.
+    with transaction.atomic(savepoint=not row_locked):
         if row_locked:
             locked = invoice
         else:
@@ -252,16 +254,9 @@ def invoice_transition(
                 **({"motif": motif} if motif else {}),
             },
         )
-        transaction.on_commit(_enqueue_side_effects(change.pk))
+        from choeur.invoices.tasks import invoice_status_changed
+
+        task_enqueue_on_commit(invoice_status_changed, change.pk)
     invoice.status = locked.status
     invoice.status_changed_at = locked.status_changed_at
     return locked
-
-
-def _enqueue_side_effects(change_id: int):
-    def enqueue():
-        from choeur.invoices.tasks import invoice_status_changed
-
-        invoice_status_changed.enqueue(change_id)
-
-    return enqueue

@@ -228,3 +228,31 @@ def test_unknown_data_keys_are_refused(supplier, recipient):
         invoice_create_from_data(
             supplier=supplier, by=None, data=data(recipient, couleur="bleu"), mode_depot="SAISIE_API"
         )
+
+
+def test_a_flows_invoices_read_their_recipient_once(supplier, recipient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from choeur.core.models import AuditEntry
+    from choeur.invoices.services import invoice_lookups_memoised
+
+    audit_before = AuditEntry.objects.count()
+    with CaptureQueriesContext(connection) as queries, invoice_lookups_memoised():
+        for number in ("LOT-1", "LOT-2", "LOT-3"):
+            invoice = invoice_create_from_data(
+                supplier=supplier, by=None, data=data(recipient, number=number), mode_depot="UPLOAD_API"
+            )
+            assert invoice.recipient == recipient and invoice.recipient_service.code == "SERV-TECH"
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "directory_structure"' in sql for sql in reads) == 1
+    assert sum('FROM "directory_service"' in sql for sql in reads) == 1
+    # Outside the block the directory is read again: a service closed meanwhile is seen.
+    recipient.services.filter(code="SERV-TECH").update(is_active=False)
+    with pytest.raises(ApplicationError) as excinfo:
+        invoice_create_from_data(
+            supplier=supplier, by=None, data=data(recipient, number="LOT-4"), mode_depot="UPLOAD_API"
+        )
+    assert "SERV-TECH" in str(excinfo.value)
+    # Each sending still leaves its audit entries, appended at its end (deposit, routing, sending).
+    assert AuditEntry.objects.count() == audit_before + 9

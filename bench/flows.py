@@ -7,7 +7,11 @@ invoices each, wait until every flow is final, and divide the invoices by the el
 last flow final). Medians over the rounds are printed, with a per-invoice breakdown measured in one process
 (validation engine; invoice creation and sending by the invoice domain) to show where the time goes.
 
-Sizes: CHOEUR_BENCH_FLOWS flows of CHOEUR_BENCH_INVOICES invoices per round, CHOEUR_BENCH_ROUNDS rounds.
+Sizes: CHOEUR_BENCH_FLOWS flows of CHOEUR_BENCH_INVOICES invoices per round, CHOEUR_BENCH_ROUNDS rounds
+(10 × 5 by default: a round of 20 invoices lasted under half a second, too short to be measured steadily).
+The workers keep their PostgreSQL connection (CONN_MAX_AGE 60 s, the production default of
+config/settings.py); the notifications and webhooks of the status changes (priority −10) and the PDF
+rendering (−20) wait behind the flows and are not part of the figure.
 Target (issue « dépôt de flux »): ≥ 50 invoices/s on PostgreSQL with 2 workers.
 
 Each measurement runs in a child process (`python -m bench.flows child <DATABASE_URL>`) configured with
@@ -30,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("CHOEUR_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 SCRATCH_DB = "choeur_bench"
-FLOWS = int(os.environ.get("CHOEUR_BENCH_FLOWS", "4"))
+FLOWS = int(os.environ.get("CHOEUR_BENCH_FLOWS", "10"))
 INVOICES = int(os.environ.get("CHOEUR_BENCH_INVOICES", "5"))
 ROUNDS = int(os.environ.get("CHOEUR_BENCH_ROUNDS", "3"))
 WORKER_COUNTS = (1, 2)
@@ -102,6 +106,10 @@ def run() -> None:
     print("\n== Flux de bout en bout (dépôt → worker → IN_INTEGRE) : factures intégrées par seconde ==")
     print(f"Machine : {machine()}")
     print(f"Lot par tour : {FLOWS} flux × {INVOICES} factures UBL valides ; {ROUNDS} tours ; médianes.")
+    print(
+        "Workers django-tasks-db réels, connexion PostgreSQL conservée (CONN_MAX_AGE 60 s, défaut de production) ; "
+        "notifications, webhooks et rendu des PDF passent après les flux (priorités −10 et −20), hors mesure."
+    )
     results = {}
     with tempfile.TemporaryDirectory(prefix="choeur-bench-") as tmp:
         results["SQLite"] = _child(f"sqlite:///{tmp}/bench.sqlite3", f"{tmp}/var-sqlite")
@@ -126,6 +134,11 @@ def run() -> None:
                 f"(min {min(rates):.1f}, max {max(rates):.1f}) — "
                 f"{statistics.median(measure['flows_per_s']):.2f} flux/s"
             )
+            if measure.get("side_effects"):
+                print(
+                    f"    puis {measure['side_effects']} changements de statut en attente (notifications, "
+                    f"événements, webhooks) traités à {measure['side_effects_per_s']:.0f}/s"
+                )
     postgres_two = results.get("PostgreSQL", {}).get("workers", {}).get("2")
     if postgres_two:
         rate = statistics.median(postgres_two["rates"])
@@ -253,6 +266,25 @@ def _breakdown(supplier, buyer) -> dict:
     }
 
 
+def _drain_side_effects(timeout: float = 600) -> dict:
+    """Once the flows are in: how fast the same workers catch up with the status changes' side effects
+    (notifications, API events, webhooks) that waited behind them."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path="choeur.invoices.tasks.invoice_status_changed", status__in=("READY", "RUNNING")
+    )
+    count = waiting.count()
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    while waiting.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("Les effets des changements de statut ne sont pas tous traités dans le délai.")
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    return {"side_effects": count, "side_effects_per_s": count / elapsed if elapsed and count else 0.0}
+
+
 def child(database_url: str) -> None:
     import django
     from django.core.management import call_command
@@ -281,7 +313,7 @@ def child(database_url: str) -> None:
                     raise RuntimeError(f"Flux non intégrés pendant la mesure : {states}")
                 rates.append(FLOWS * INVOICES / elapsed)
                 flows_per_s.append(FLOWS / elapsed)
-            result["workers"][str(count)] = {"rates": rates, "flows_per_s": flows_per_s}
+            result["workers"][str(count)] = {"rates": rates, "flows_per_s": flows_per_s, **_drain_side_effects()}
         finally:
             _stop_workers(workers)
     print(json.dumps(result))

@@ -15,6 +15,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+# The live server's threads would otherwise keep their connections to the test database open, and
+# PostgreSQL refuses to drop a database someone is connected to.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # The suite calls the API thousands of times from one address: the limit is tested on its own
 # (tests/api/test_limits.py sets a small one).
 CHOEUR_API_RATE_LIMIT = ""

@@ -579,26 +579,29 @@ def _integrate_document(
         return
     # Files are content-addressed and idempotent: storing them before the transaction keeps it short.
     main_document, structured_xml = _store_document(document)
-    with transaction.atomic():
+    # In a batch, the batch's transaction is this one's (no savepoint: a failure here fails the batch), and
+    # the item is known to be pending: read under the lease this transaction holds.
+    with transaction.atomic(savepoint=not lease_held):
         if not lease_held:
             _renew_lease(flow.pk, owner)
-        item = FlowItem.objects.select_for_update().get(pk=item_id)
-        if item.status != ItemStatus.EN_COURS or item.invoice_id:
-            return  # Done by an earlier attempt.
+            item = FlowItem.objects.select_for_update().get(pk=item_id)
+            if item.status != ItemStatus.EN_COURS or item.invoice_id:
+                return  # Done by an earlier attempt.
         try:
             supplier = _supplier_for(flow=flow, document=document)
             try:
-                with transaction.atomic():
-                    invoice = invoice_creator(
-                        supplier=supplier,
-                        by=flow.deposited_by,
-                        data=invoice_input(document.data),
-                        by_label=flow.deposited_by_label or f"Flux {flow.numero_flux_depot}",
-                        main_document=main_document,
-                        structured_xml=structured_xml,
-                        mode_depot=_mode_depot(flow.channel, document),
-                        numero_flux_depot=flow.numero_flux_depot,
-                    )
+                # The creator is atomic (invoice_create_from_data runs in its own savepoint): a refusal
+                # leaves nothing behind, and this transaction goes on to record it.
+                invoice = invoice_creator(
+                    supplier=supplier,
+                    by=flow.deposited_by,
+                    data=invoice_input(document.data),
+                    by_label=flow.deposited_by_label or f"Flux {flow.numero_flux_depot}",
+                    main_document=main_document,
+                    structured_xml=structured_xml,
+                    mode_depot=_mode_depot(flow.channel, document),
+                    numero_flux_depot=flow.numero_flux_depot,
+                )
             except ApplicationError as exc:
                 invoice = (
                     _our_earlier_invoice(flow=flow, supplier=supplier, document=document)
@@ -608,18 +611,19 @@ def _integrate_document(
                 if invoice is None:
                     raise
         except ApplicationError as exc:
-            item.status = ItemStatus.REJETEE
-            item.errors = [
-                *[e for e in document.errors if e["severity"] not in ("fatal", "error")],
-                *_routing_errors(exc),
-            ]
-            item.save(update_fields=["status", "errors", "updated_at"])
+            FlowItem.objects.filter(pk=item_id).update(
+                status=ItemStatus.REJETEE,
+                errors=[
+                    *[e for e in document.errors if e["severity"] not in ("fatal", "error")],
+                    *_routing_errors(exc),
+                ],
+                updated_at=timezone.now(),
+            )
             return
-        item.status = ItemStatus.INTEGREE
-        item.invoice = invoice
         # Warnings of the validation engine stay visible in the CR of an integrated invoice.
-        item.errors = document.errors
-        item.save(update_fields=["status", "invoice", "errors", "updated_at"])
+        FlowItem.objects.filter(pk=item_id).update(
+            status=ItemStatus.INTEGREE, invoice=invoice, errors=document.errors, updated_at=timezone.now()
+        )
 
 
 def _conclude(*, flow: Flow, owner: str) -> str:

@@ -922,7 +922,8 @@ def _send_locked(
 
         task_enqueue_on_commit(invoice_render_documents, invoice.pk)
     try:
-        with transaction.atomic():
+        # No savepoint: an IntegrityError is always re-raised, and fails the caller's transaction whole.
+        with transaction.atomic(savepoint=False):
             invoice = invoice_transition(
                 invoice=invoice,
                 transition="deposer",

@@ -8,6 +8,8 @@ suite (`--nomigrations`): `choeur migrate --run-syncdb` builds the tables straig
 from config.test_settings import *  # noqa: F403
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Real worker processes keep their connection, as in production (config/settings.py).
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 60  # noqa: F405
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

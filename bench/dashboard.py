@@ -21,14 +21,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-POSTGRES_URL = os.environ.get("CHOEUR_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+from bench.common import drop_postgres_scratch, machine, postgres_scratch, run_child
+
 SCRATCH_DB = "choeur_bench_dashboard"
 INVOICES = int(os.environ.get("CHOEUR_BENCH_DASHBOARD_INVOICES", "100000"))
 ROUNDS = int(os.environ.get("CHOEUR_BENCH_ROUNDS", "7"))
@@ -65,55 +63,12 @@ RETURN_TRANSITIONS = {"REJETEE": "rejeter", "SUSPENDUE": "suspendre", "A_RECYCLE
 # --- Parent ---------------------------------------------------------------------------------------------
 
 
-def _postgres_scratch() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-    except Exception as exc:  # server absent or refusing: the PostgreSQL measurement is skipped, said so
-        print(f"PostgreSQL injoignable sur {POSTGRES_URL} ({exc.__class__.__name__}) : mesure ignorée.")
-        return None
-    return f"{POSTGRES_URL.rpartition('/')[0]}/{SCRATCH_DB}"
-
-
-def _drop_postgres_scratch() -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, connect_timeout=3, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-
-
-def _child(database_url: str, var_dir: str) -> dict:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.flows.worker_settings",
-        "DATABASE_URL": database_url,
-        "CHOEUR_VAR_DIR": var_dir,
-        "CHOEUR_DEBUG": "false",
-        "PYTHONPATH": str(REPO),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.dashboard", "child", database_url],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"Mesure des tableaux de bord impossible :\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1])
-
-
 def run() -> None:
     print(
         f"\n== Tableaux de bord « Factures émises » / « Factures reçues » avec {INVOICES:,} factures ==".replace(
             ",", " "
         )
     )
-    from bench.flows import machine
 
     print(f"Machine : {machine()}")
     print(
@@ -122,13 +77,17 @@ def run() -> None:
     )
     results = {}
     with tempfile.TemporaryDirectory(prefix="choeur-bench-dashboard-") as tmp:
-        results["SQLite"] = _child(f"sqlite:///{tmp}/bench.sqlite3", f"{tmp}/var-sqlite")
-        postgres = _postgres_scratch()
+        results["SQLite"] = run_child(
+            "bench.dashboard", f"sqlite:///{tmp}/bench.sqlite3", f"{tmp}/var-sqlite", what="des tableaux de bord"
+        )
+        postgres = postgres_scratch(SCRATCH_DB)
         if postgres:
             try:
-                results["PostgreSQL"] = _child(postgres, f"{tmp}/var-pg")
+                results["PostgreSQL"] = run_child(
+                    "bench.dashboard", postgres, f"{tmp}/var-pg", what="des tableaux de bord"
+                )
             finally:
-                _drop_postgres_scratch()
+                drop_postgres_scratch(SCRATCH_DB)
     worst = {"current": 0.0, "indexed": 0.0}
     for database, result in results.items():
         line = (

@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-POSTGRES_URL = os.environ.get("CHOEUR_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+from bench.common import REPO, drop_postgres_scratch, machine, postgres_scratch, run_child
+
 SCRATCH_DB = "choeur_bench"
 FLOWS = int(os.environ.get("CHOEUR_BENCH_FLOWS", "10"))
 INVOICES = int(os.environ.get("CHOEUR_BENCH_INVOICES", "5"))
@@ -42,64 +40,7 @@ TARGET = 50.0
 FINAL = ("IN_INTEGRE", "IN_INTEGRE_PARTIEL", "IN_REJETE", "IN_INCIDENTE")
 
 
-def machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cpu = cpu or platform.processor()
-    return f"{platform.platform()} — {cpu} — {os.cpu_count()} cœurs — Python {platform.python_version()}"
-
-
 # --- Parent: one child process per database ----------------------------------------------------------------
-
-
-def _postgres_scratch() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-    except Exception as exc:  # server absent or refusing: the PostgreSQL measurement is skipped, said so
-        print(f"PostgreSQL injoignable sur {POSTGRES_URL} ({exc.__class__.__name__}) : mesure ignorée.")
-        return None
-    return f"{POSTGRES_URL.rpartition('/')[0]}/{SCRATCH_DB}"
-
-
-def _drop_postgres_scratch() -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, connect_timeout=3, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-
-
-def _child(database_url: str, var_dir: str) -> dict:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.flows.worker_settings",
-        "DATABASE_URL": database_url,
-        "CHOEUR_VAR_DIR": var_dir,
-        "CHOEUR_DEBUG": "false",
-        "PYTHONPATH": str(REPO),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.flows", "child", database_url],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"Mesure des flux impossible :\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    for line in lines[:-1]:
-        print(line)
-    return json.loads(lines[-1])
 
 
 def run() -> None:
@@ -112,13 +53,15 @@ def run() -> None:
     )
     results = {}
     with tempfile.TemporaryDirectory(prefix="choeur-bench-") as tmp:
-        results["SQLite"] = _child(f"sqlite:///{tmp}/bench.sqlite3", f"{tmp}/var-sqlite")
-        postgres = _postgres_scratch()
+        results["SQLite"] = run_child(
+            "bench.flows", f"sqlite:///{tmp}/bench.sqlite3", f"{tmp}/var-sqlite", what="des flux", echo=True
+        )
+        postgres = postgres_scratch(SCRATCH_DB)
         if postgres:
             try:
-                results["PostgreSQL"] = _child(postgres, f"{tmp}/var-pg")
+                results["PostgreSQL"] = run_child("bench.flows", postgres, f"{tmp}/var-pg", what="des flux", echo=True)
             finally:
-                _drop_postgres_scratch()
+                drop_postgres_scratch(SCRATCH_DB)
     for database, result in results.items():
         print(f"\n{database} :")
         breakdown = result["breakdown"]

@@ -9,7 +9,7 @@ from choeur.invoices.enums import InvoiceStatus
 from choeur.works.enums import DossierStatus, PartyRole
 from choeur.works.services import PartyInput, marche_create, works_piece_deposit
 from tests.invoices.factories import member_of
-from tests.works.factories import a4_lines, company, works_market
+from tests.works.factories import a4_lines, company, groupement_market, works_market
 
 pytestmark = pytest.mark.django_db
 
@@ -85,18 +85,8 @@ def test_titulaire_refuses_with_a_reason(client, a10):
 
 
 def test_mandataire_follows_a_cotraitant_dossier_read_only(client):
-    base = works_market()
-    mandataire, cotraitant = company(raison_sociale="Mandataire SA"), company(raison_sociale="Cotraitant SARL")
-    users = {s: member_of(s, EspaceCode.FACTURES_TRAVAUX) for s in (mandataire, cotraitant)}
-    marche = marche_create(
-        by=base.user("moe"), structure=base.moe, numero="GRP-12", objet="École",
-        parties=[
-            PartyInput(PartyRole.MOA, base.moa),
-            PartyInput(PartyRole.MOE, base.moe),
-            PartyInput(PartyRole.MANDATAIRE, mandataire),
-            PartyInput(PartyRole.COTRAITANT, cotraitant),
-        ],
-    )  # fmt: skip
+    g = groupement_market(works_market(), numero="GRP-12", objet="École")
+    marche, mandataire, cotraitant, users = g.marche, g.mandataire, g.cotraitant, g.users
     dossier = works_piece_deposit(
         marche=marche, cadre="A13", by=users[cotraitant], structure=cotraitant, lines=a4_lines()
     ).dossier

@@ -79,3 +79,34 @@ def works_market(*, with_moe: bool = True, numero: str = "MT-2026-001", extra_pa
         parties=parties,
     )
     return Market(marche=marche, moa=moa, moe=moe, titulaire=titulaire, users=users)
+
+
+@dataclass
+class Groupement:
+    marche: object
+    mandataire: object
+    cotraitant: object
+    sous_traitant: object | None
+    users: dict = field(default_factory=dict)
+
+
+def groupement_market(
+    base: Market, *, numero: str, objet: str, sous_traitant: bool = False, espaces=(EspaceCode.FACTURES_TRAVAUX,)
+) -> Groupement:
+    """A second market of `base`'s MOA and MOE let to a groupement: a mandataire and a cotraitant, and, with
+    `sous_traitant`, a sous-traitant of the cotraitant paid directly. `users`: one person per company, with
+    `espaces` opened (all of them when empty)."""
+    mandataire = company(raison_sociale="Mandataire SA")
+    cotraitant = company(raison_sociale="Cotraitant SARL")
+    sub = company() if sous_traitant else None
+    parties = [
+        PartyInput(PartyRole.MOA, base.moa),
+        PartyInput(PartyRole.MOE, base.moe),
+        PartyInput(PartyRole.MANDATAIRE, mandataire),
+        PartyInput(PartyRole.COTRAITANT, cotraitant),
+    ]
+    if sub is not None:
+        parties.append(PartyInput(PartyRole.SOUS_TRAITANT, sub, works_for=cotraitant, paiement_direct=True))
+    users = {s: member_of(s, *espaces) for s in (mandataire, cotraitant, sub) if s is not None}
+    marche = marche_create(by=base.user("moe"), structure=base.moe, numero=numero, objet=objet, parties=parties)
+    return Groupement(marche=marche, mandataire=mandataire, cotraitant=cotraitant, sous_traitant=sub, users=users)

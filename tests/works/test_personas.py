@@ -12,10 +12,9 @@ from choeur.core.scheduler import scheduler_tick
 from choeur.works.enums import EventKind, PartyRole
 from choeur.works.periodic import moe_reminders
 from choeur.works.selectors import dossier_get_for_user, dossiers_visible_to, marches_visible_to, works_queue
-from choeur.works.services import PartyInput, marche_create, works_moe_transmit, works_piece_deposit
+from choeur.works.services import works_moe_transmit, works_piece_deposit
 from tests.accounts.factories import UserFactory
-from tests.invoices.factories import member_of
-from tests.works.factories import a4_lines, company, works_market
+from tests.works.factories import a4_lines, groupement_market, works_market
 
 pytestmark = pytest.mark.django_db
 
@@ -47,20 +46,13 @@ def test_each_actor_sees_only_the_dossiers_of_its_markets():
 
 def test_cotraitants_and_subcontractors_see_only_their_own_dossiers():
     base = works_market()
-    mandataire, cotraitant, sous_traitant = company(raison_sociale="Mandataire"), company(), company()
-    users = {s: member_of(s) for s in (mandataire, cotraitant, sous_traitant)}
-    marche = marche_create(
-        by=base.user("moe"),
-        structure=base.moe,
-        numero="GRP-7",
-        objet="Médiathèque",
-        parties=[
-            PartyInput(PartyRole.MOA, base.moa),
-            PartyInput(PartyRole.MOE, base.moe),
-            PartyInput(PartyRole.MANDATAIRE, mandataire),
-            PartyInput(PartyRole.COTRAITANT, cotraitant),
-            PartyInput(PartyRole.SOUS_TRAITANT, sous_traitant, works_for=cotraitant, paiement_direct=True),
-        ],
+    g = groupement_market(base, numero="GRP-7", objet="Médiathèque", sous_traitant=True, espaces=())
+    marche, mandataire, cotraitant, sous_traitant, users = (
+        g.marche,
+        g.mandataire,
+        g.cotraitant,
+        g.sous_traitant,
+        g.users,
     )
     d_mandataire = deposit(base, mandataire, users[mandataire], marche)
     d_cotraitant = deposit(base, cotraitant, users[cotraitant], marche, cadre="A13")

@@ -20,7 +20,7 @@ from choeur.works.selectors import describe_expected, dossier_get_for_user, work
 from choeur.works.services import PartyInput, marche_create, works_moe_take, works_moe_transmit, works_piece_deposit
 from choeur.works.validation import works_piece_sync, works_validations_due, works_valideur_decide
 from tests.invoices.factories import member_of
-from tests.works.factories import a4_lines, company, works_market
+from tests.works.factories import a4_lines, company, groupement_market, works_market
 
 pytestmark = pytest.mark.django_db
 
@@ -172,19 +172,14 @@ def test_periodic_job_catches_up_a_validation_made_elsewhere(sub):
 
 
 def test_subcontractor_of_a_cotraitant_needs_the_cotraitant_then_the_mandataire():
-    base = works_market()
-    mandataire, cotraitant, sous_traitant = company(raison_sociale="Mandataire SA"), company(), company()
-    users = {s: member_of(s, EspaceCode.FACTURES_TRAVAUX) for s in (mandataire, cotraitant, sous_traitant)}
-    marche = marche_create(
-        by=base.user("moe"), structure=base.moe, numero="GRP-9", objet="Piscine",
-        parties=[
-            PartyInput(PartyRole.MOA, base.moa),
-            PartyInput(PartyRole.MOE, base.moe),
-            PartyInput(PartyRole.MANDATAIRE, mandataire),
-            PartyInput(PartyRole.COTRAITANT, cotraitant),
-            PartyInput(PartyRole.SOUS_TRAITANT, sous_traitant, works_for=cotraitant, paiement_direct=True),
-        ],
-    )  # fmt: skip
+    g = groupement_market(works_market(), numero="GRP-9", objet="Piscine", sous_traitant=True)
+    marche, mandataire, cotraitant, sous_traitant, users = (
+        g.marche,
+        g.mandataire,
+        g.cotraitant,
+        g.sous_traitant,
+        g.users,
+    )
     piece = works_piece_deposit(
         marche=marche, cadre="A10", by=users[sous_traitant], structure=sous_traitant, lines=a4_lines()
     )
@@ -225,18 +220,8 @@ def test_a_subcontractor_not_on_the_sheet_is_refused_in_french(sub):
 
 
 def test_cotraitant_draft_goes_to_the_moe_and_the_mandataire_sees_it_read_only():
-    base = works_market()
-    mandataire, cotraitant = company(raison_sociale="Mandataire SA"), company(raison_sociale="Cotraitant SARL")
-    users = {s: member_of(s, EspaceCode.FACTURES_TRAVAUX) for s in (mandataire, cotraitant)}
-    marche = marche_create(
-        by=base.user("moe"), structure=base.moe, numero="GRP-11", objet="École",
-        parties=[
-            PartyInput(PartyRole.MOA, base.moa),
-            PartyInput(PartyRole.MOE, base.moe),
-            PartyInput(PartyRole.MANDATAIRE, mandataire),
-            PartyInput(PartyRole.COTRAITANT, cotraitant),
-        ],
-    )  # fmt: skip
+    g = groupement_market(works_market(), numero="GRP-11", objet="École")
+    marche, mandataire, cotraitant, users = g.marche, g.mandataire, g.cotraitant, g.users
     piece = works_piece_deposit(
         marche=marche, cadre="A13", by=users[cotraitant], structure=cotraitant, lines=a4_lines()
     )

@@ -467,10 +467,42 @@ _PAYMENT_MODES = {
 }
 
 
+def _allowance_charge_input(item) -> dict:
+    return {
+        "is_charge": item.is_charge,
+        "amount": item.amount,
+        "base_amount": item.base_amount,
+        "percentage": item.percentage,
+        "reason": item.reason or "",
+        "reason_code": item.reason_code or "",
+        "vat_category": item.vat_category or "",
+        "vat_rate": item.vat_rate,
+    }
+
+
+def _business_terms(data) -> dict:
+    terms = dict(data.references)
+    for key in ("payee", "tax_representative", "delivery"):
+        if getattr(data, key):
+            terms[key] = dict(getattr(data, key))
+    preceding = [
+        {"number": number, "date": date.isoformat() if date else ""}
+        for number, date in zip(data.preceding_invoices, data.preceding_invoice_dates or [], strict=False)
+    ]
+    if preceding:
+        terms["preceding_invoices"] = preceding
+    notes = [{"subject": note.subject_code or "", "content": note.content} for note in data.notes]
+    if notes:
+        terms["notes"] = notes
+    return terms
+
+
 def invoice_input(data) -> Any:
     """The engine's InvoiceData as the invoice domain's InvoiceInput: number and date, recipient and service
-    (routing), engagement and marché, lines, declared totals (checked against the lines), bank details.
-    What has no Invoice field stays in the structured XML kept beside the invoice."""
+    (routing), engagement and marché, lines with their remises and charges, the document's remises and
+    charges, VAT breakdown and totals — the XML's amounts are authoritative (`amounts_from_document`: the
+    CEN rules have checked them) —, bank details and the other business terms. The XML itself is kept
+    beside the invoice."""
     import re
 
     from choeur.invoices.enums import Cadre, InvoiceType, TypeTva, Unit
@@ -495,23 +527,50 @@ def invoice_input(data) -> Any:
             "designation": (line.name or "")[:255],
             "quantity": line.quantity,
             "unit": line.unit_code if line.unit_code in Unit.values else Unit.C62,
-            "unit_price_ht": (
-                line.unit_net_price / line.price_base_quantity
-                if line.unit_net_price is not None and line.price_base_quantity
-                else line.unit_net_price
-            ),
+            "unit_price_ht": line.unit_net_price,
+            "price_base_quantity": line.price_base_quantity,
+            "gross_price_ht": line.gross_price,
+            "price_discount_ht": line.price_discount,
             "vat_rate": line.vat_rate if line.vat_rate is not None else 0,
+            "vat_category": line.vat_category or "",
+            "net_amount": line.net_amount,
+            "note": line.note or "",
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "allowance_charges": [_allowance_charge_input(item) for item in line.allowance_charges],
         }
         for line in data.lines
+    ]
+    vat_lines = [
+        {
+            "rate": vat.rate if vat.rate is not None else 0,
+            "category": vat.category or "",
+            "base_ht": vat.taxable_amount,
+            "vat_amount": vat.tax_amount if vat.tax_amount is not None else 0,
+            "exemption_reason": vat.exemption_reason or "",
+            "exemption_reason_code": vat.exemption_reason_code or "",
+        }
+        for vat in data.vat_breakdown
     ]
     totals = data.totals
     extra = {
         "numero_engagement": data.engagement or "",
         "numero_marche": data.marche or "",
+        "line_total_ht": totals.line_net,
+        "allowance_total_ht": totals.allowances,
+        "charge_total_ht": totals.charges,
         "total_ht": totals.without_vat,
-        "total_tva": totals.vat,
+        "total_tva": totals.vat if totals.vat is not None else (0 if totals.without_vat is not None else None),
         "total_ttc": totals.with_vat,
+        "prepaid_amount": totals.prepaid,
+        "rounding_amount": totals.rounding,
         "montant_a_payer": totals.due,
+        "period_start": data.period_start,
+        "period_end": data.period_end,
+        "delivery_date": data.delivery_date,
+        "business_terms": _business_terms(data),
+        "allowance_charges": [_allowance_charge_input(item) for item in data.allowance_charges],
+        "amounts_from_document": True,
     }
     if exemption:
         extra["motif_exoneration"] = exemption[:255]
@@ -532,6 +591,7 @@ def invoice_input(data) -> Any:
         if invoice_type == InvoiceType.FACTURE
         else "",
         lines=lines,
+        vat_lines=vat_lines,
         extra=extra,
     )
 

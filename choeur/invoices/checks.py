@@ -18,11 +18,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from choeur.invoices.amounts import SAISIE_MODES, TOTAL_RULES, computed_totals, document_totals
 from choeur.invoices.cadres import PORTAL_SAISIE_CADRES, WORKS_VALIDEUR_CADRES, cadre_refusal_for, cadre_rule
 from choeur.invoices.computations import (
     ZERO,
     compare_totals,
-    compute_totals,
     format_amount,
     round_amount,
     totals_from_vat_lines,
@@ -33,13 +33,10 @@ from choeur.invoices.enums import (
     DepositorRole,
     InvoiceStatus,
     InvoiceType,
-    ModeDepot,
     PaymentMode,
     TypeTva,
 )
 from choeur.invoices.models import NUMBER_MAX_LENGTH, NUMBER_PATTERN, Invoice
-
-SAISIE_MODES = frozenset({ModeDepot.SAISIE_WEB, ModeDepot.SAISIE_PORTAIL})
 
 
 @dataclass(frozen=True)
@@ -638,6 +635,10 @@ def check_lines(invoice: Invoice, lines: Sequence) -> list[Finding]:
             findings.append(
                 Finding(f"{prefix}.designation", "LIGNE_DESIGNATION", f"{label} : la désignation est obligatoire.")
             )
+        if invoice.amounts_from_document:
+            # The document's lines follow the norm (negative lines, zero quantities, line charges…): the CEN
+            # rules judge them, not the saisie's rules.
+            continue
         if line.quantity is None or Decimal(line.quantity) == 0:
             findings.append(
                 Finding(f"{prefix}.quantity", "LIGNE_QUANTITE", f"{label} : la quantité ne peut pas être nulle.")
@@ -696,7 +697,39 @@ def _declared(invoice: Invoice) -> dict:
     }
 
 
-def check_amounts(invoice: Invoice, lines: Sequence, vat_lines: Sequence) -> list[Finding]:
+def _declared_all(invoice: Invoice) -> dict:
+    return {
+        "line_total_ht": invoice.line_total_ht,
+        "allowance_total_ht": invoice.allowance_total_ht,
+        "charge_total_ht": invoice.charge_total_ht,
+        **_declared(invoice),
+    }
+
+
+def check_document_amounts(
+    invoice: Invoice, lines: Sequence, vat_lines: Sequence, allowance_charges: Sequence | None
+) -> list[Finding]:
+    """A document whose amounts are authoritative: only the sums the norm defines exactly, each refusal
+    naming its CEN rule (a flow never gets here with such an error: the CEN layer has refused it)."""
+    try:
+        totals = document_totals(invoice, lines, vat_lines, allowance_charges=allowance_charges)
+    except ValueError as exc:
+        return [Finding("lines", "LIGNE_MONTANT_INVALIDE", f"Lignes de facture : {exc}")]
+    return [
+        Finding(
+            m.field,
+            "TOTAL_INCOHERENT",
+            f"{m.message.replace('Corrigez le montant ou les lignes.', '')}(règle {TOTAL_RULES[m.field]} de la "
+            "norme EN 16931). Corrigez le document.",
+        )
+        for m in compare_totals(_declared_all(invoice), totals)
+        if m.field in TOTAL_RULES
+    ]
+
+
+def check_amounts(
+    invoice: Invoice, lines: Sequence, vat_lines: Sequence, allowance_charges: Sequence | None = None
+) -> list[Finding]:
     findings = []
     remise = invoice.remise_globale_ttc or ZERO
     if remise < 0:
@@ -711,9 +744,12 @@ def check_amounts(invoice: Invoice, lines: Sequence, vat_lines: Sequence) -> lis
                 "Motif de la remise globale : indiquez pourquoi la remise est accordée.",
             )
         )
-    if lines:
+    totals = None
+    if lines and invoice.amounts_from_document:
+        findings += check_document_amounts(invoice, lines, vat_lines, allowance_charges)
+    elif lines:
         try:
-            totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=remise)
+            totals = computed_totals(invoice, lines, allowance_charges=allowance_charges)
         except ValueError as exc:
             return findings + [Finding("lines", "LIGNE_MONTANT_INVALIDE", f"Lignes de facture : {exc}")]
         findings += [
@@ -750,19 +786,28 @@ def check_amounts(invoice: Invoice, lines: Sequence, vat_lines: Sequence) -> lis
                     f"montant HT plus la TVA ({format_amount(expected_ttc, invoice.currency)}).",
                 )
             )
-        expected_net = invoice.total_ttc - remise
+        prepaid = invoice.prepaid_amount or ZERO
+        rounding = invoice.rounding_amount or ZERO
+        expected_net = invoice.total_ttc - remise - prepaid + rounding
         if invoice.montant_a_payer != expected_net:
+            deductions = "la remise globale" + (", le montant déjà payé" if prepaid else "")
             findings.append(
                 Finding(
                     "montant_a_payer",
                     "TOTAL_INCOHERENT",
                     f"Net à payer : {format_amount(invoice.montant_a_payer, invoice.currency)} n'est pas égal au "
-                    f"montant TTC moins la remise globale ({format_amount(expected_net, invoice.currency)}).",
+                    f"montant TTC moins {deductions}{' plus l’arrondi' if rounding else ''} "
+                    f"({format_amount(expected_net, invoice.currency)}).",
                 )
             )
         if vat_lines:
             try:
-                breakdown = totals_from_vat_lines(vat_lines, remise_globale_ttc=remise)
+                breakdown = totals_from_vat_lines(
+                    vat_lines,
+                    remise_globale_ttc=remise,
+                    prepaid_amount=invoice.prepaid_amount,
+                    rounding_amount=invoice.rounding_amount,
+                )
             except ValueError as exc:
                 return findings + [Finding("vat_lines", "TVA_INVALIDE", f"Ventilation de la TVA : {exc}")]
             declared = {"total_ht": invoice.total_ht, "total_tva": invoice.total_tva, "currency": invoice.currency}
@@ -798,9 +843,9 @@ def check_amounts(invoice: Invoice, lines: Sequence, vat_lines: Sequence) -> lis
                 )
             )
     total = invoice.total_ttc
-    if lines:
-        total = compute_totals(lines, type_tva=invoice.type_tva).total_ttc
-    if total is not None and remise > total:
+    if totals is not None:
+        total = totals.total_ttc
+    if total is not None and remise > 0 and remise > total:
         findings.append(
             Finding(
                 "remise_globale_ttc",
@@ -842,6 +887,7 @@ def invoice_checks(
     *,
     lines: Sequence | None = None,
     vat_lines: Sequence | None = None,
+    allowance_charges: Sequence | None = None,
     number_checked: bool = False,
 ) -> list[Finding]:
     """Every finding on this invoice, in form order. Empty list: the invoice can be sent.
@@ -859,5 +905,5 @@ def invoice_checks(
         findings += rule(invoice)
     findings += check_lines(invoice, lines)
     if not any(f.code == "LIGNE_MONTANT_INVALIDE" for f in findings):
-        findings += check_amounts(invoice, lines, vat_lines)
+        findings += check_amounts(invoice, lines, vat_lines, allowance_charges)
     return findings

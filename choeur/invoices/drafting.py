@@ -25,6 +25,7 @@ from choeur.invoices.services import (
     DATA_ALIASES,
     DRAFT_FIELDS,
     LINE_ALIASES,
+    LINE_FIELDS,
     MAX_FILE_SIZE,
     VAT_LINE_ALIASES,
     _require_can_issue,
@@ -89,9 +90,11 @@ def _clean_lines(lines, notes: list[str]) -> list[dict]:
     cleaned = []
     for index, line in enumerate(lines):
         line = _renamed(line if isinstance(line, Mapping) else vars(line), LINE_ALIASES)
-        values = {key: line.get(key) for key in ("reference", "designation", "quantity", "unit", "vat_rate")}
+        values = {key: line.get(key) for key in (*LINE_FIELDS, "net_amount", "allowance_charges") if key in line}
         values["discount_ht"] = line.get("discount_ht") or 0
         values["unit_price_ht"] = line.get("unit_price_ht")
+        if values["unit_price_ht"] is None and line.get("gross_price_ht") is not None:
+            values["unit_price_ht"] = line["gross_price_ht"] - (line.get("price_discount_ht") or 0)
         if values["unit_price_ht"] is None:
             # Kept so the line is not lost; the supplier completes the price in the wizard.
             values["unit_price_ht"] = 0
@@ -137,6 +140,7 @@ def invoice_draft_create_from_data(
         _renamed(line if isinstance(line, Mapping) else vars(line), VAT_LINE_ALIASES)
         for line in raw.pop("vat_lines", None) or []
     ]
+    allowance_charges = list(raw.pop("allowance_charges", None) or [])
     _resolve_parties(supplier, raw, notes)
     for key in list(raw):
         if key not in DRAFT_FIELDS:
@@ -155,7 +159,13 @@ def invoice_draft_create_from_data(
         )
     with transaction.atomic():
         invoice = _create_dropping_bad_fields(
-            supplier=supplier, by=by, raw=raw, lines=lines, vat_lines=vat_lines, notes=notes
+            supplier=supplier,
+            by=by,
+            raw=raw,
+            lines=lines,
+            vat_lines=vat_lines,
+            allowance_charges=allowance_charges,
+            notes=notes,
         )
         if structured_xml is not None:
             invoice = invoice_structured_xml_set(invoice=invoice, by=by, content=structured_xml)
@@ -169,7 +179,9 @@ def invoice_draft_create_from_data(
     return invoice, notes
 
 
-def _create_dropping_bad_fields(*, supplier, by, raw: dict, lines: list, vat_lines: list, notes: list[str]) -> Invoice:
+def _create_dropping_bad_fields(
+    *, supplier, by, raw: dict, lines: list, vat_lines: list, allowance_charges: list, notes: list[str]
+) -> Invoice:
     """Create the draft; a value of the file that a field refuses (a number with spaces, a currency of four
     letters…) is left out and reported, so that the rest of the file still makes a draft."""
     for _ in range(len(raw) + 1):
@@ -179,7 +191,9 @@ def _create_dropping_bad_fields(*, supplier, by, raw: dict, lines: list, vat_lin
                     supplier=supplier,
                     by=by,
                     lines=lines or None,
-                    vat_lines=vat_lines if vat_lines and not lines else None,
+                    # A document whose amounts are authoritative keeps its own VAT breakdown.
+                    vat_lines=vat_lines if vat_lines and (not lines or raw.get("amounts_from_document")) else None,
+                    allowance_charges=allowance_charges or None,
                     **raw,
                 )
         except ApplicationError as exc:

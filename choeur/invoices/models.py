@@ -245,6 +245,23 @@ class Invoice(models.Model):
     remise_globale_ttc = _amount("remise globale TTC", default=0)
     motif_remise_globale = models.CharField("motif de la remise globale", max_length=255, blank=True)
     montant_a_payer = _amount("net à payer", null=True, blank=True)
+    # EN 16931 totals (BG-22) beside Chorus Pro's: total_ht is BT-109 (after document allowances and charges).
+    line_total_ht = _amount("somme des montants nets des lignes", null=True, blank=True)  # BT-106
+    allowance_total_ht = _amount("total des remises au niveau du document", default=0)  # BT-107
+    charge_total_ht = _amount("total des charges au niveau du document", default=0)  # BT-108
+    prepaid_amount = _amount("montant déjà payé", default=0)  # BT-113 (the remise globale TTC apart)
+    rounding_amount = _amount("arrondi", default=0)  # BT-114
+    # Other business terms.
+    period_start = models.DateField("début de la période de facturation", null=True, blank=True)  # BT-73
+    period_end = models.DateField("fin de la période de facturation", null=True, blank=True)  # BT-74
+    delivery_date = models.DateField("date de livraison", null=True, blank=True)  # BT-72
+    # The business terms a platform shows but does not act on, by EN 16931 name (see invoices.terms): buyer
+    # and seller references (BT-11, BT-14…BT-19), delivery (BG-13), payee (BG-10), tax representative
+    # (BG-11), preceding invoices (BG-3), notes (BG-1). A structured deposit keeps its XML beside them.
+    business_terms = models.JSONField("autres termes métier", default=dict, blank=True)
+    # The amounts are those of the deposited XML (UBL, CII, Factur-X), checked by the CEN rules, not computed
+    # here: lines keep their net amounts, the VAT breakdown and the totals are the document's (amounts.py).
+    amounts_from_document = models.BooleanField("montants repris du document", default=False)
     comment = models.TextField("commentaire", blank=True, max_length=2000)
 
     # Lifecycle.
@@ -340,6 +357,16 @@ class Invoice(models.Model):
         "remise_globale_ttc",
         "motif_remise_globale",
         "montant_a_payer",
+        "line_total_ht",
+        "allowance_total_ht",
+        "charge_total_ht",
+        "prepaid_amount",
+        "rounding_amount",
+        "period_start",
+        "period_end",
+        "delivery_date",
+        "business_terms",
+        "amounts_from_document",
         "comment",
         "mode_depot",
         "numero_flux_depot",
@@ -473,9 +500,17 @@ class InvoiceLine(models.Model):
     quantity = _precise("quantité", default=1)
     unit = models.CharField("unité", max_length=3, choices=Unit.choices, default=Unit.C62)
     unit_price_ht = _precise("prix unitaire HT", default=0)
-    discount_ht = _amount("remise HT", default=0)
+    discount_ht = _amount("remise HT", default=0)  # Σ line allowances (BT-136)
+    charge_ht = _amount("frais HT", default=0)  # Σ line charges (BT-141)
+    price_base_quantity = _precise("quantité de base du prix", default=1)  # BT-149
+    gross_price_ht = _precise("prix brut HT", null=True, blank=True)  # BT-148
+    price_discount_ht = _precise("rabais sur le prix", null=True, blank=True)  # BT-147
     vat_rate = models.DecimalField("taux de TVA (%)", max_digits=5, decimal_places=2, default=20)
-    line_net_ht = _amount("montant HT de la ligne", default=0)
+    vat_category = models.CharField("catégorie de TVA", max_length=2, blank=True)  # BT-151 (blank: from type_tva)
+    period_start = models.DateField("début de période de la ligne", null=True, blank=True)  # BT-134
+    period_end = models.DateField("fin de période de la ligne", null=True, blank=True)  # BT-135
+    note = models.CharField("note de la ligne", max_length=1000, blank=True)  # BT-127
+    line_net_ht = _amount("montant HT de la ligne", default=0)  # BT-131
     line_vat = _amount("TVA de la ligne (indicative)", default=0)
 
     class Meta:
@@ -505,6 +540,8 @@ class InvoiceVatLine(models.Model):
     category = models.CharField("catégorie de TVA", max_length=2, default="S")
     base_ht = _amount("base HT")
     vat_amount = _amount("montant de TVA")
+    exemption_reason = models.CharField("motif d'exonération", max_length=255, blank=True)  # BT-120
+    exemption_reason_code = models.CharField("code du motif d'exonération", max_length=30, blank=True)  # BT-121
 
     class Meta:
         verbose_name = "ligne de TVA"
@@ -520,6 +557,45 @@ class InvoiceVatLine(models.Model):
 
     def delete(self, *args, **kwargs):
         _refuse_unless_draft(self.invoice_id, "ventilation de la TVA")
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceAllowanceCharge(models.Model):
+    """A remise (allowance) or a charge, at document level (BG-20, BG-21: `line` empty) or on a line
+    (BG-27, BG-28). A line's `discount_ht` / `charge_ht` are the sums of its rows here, when it has any."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="allowance_charges")
+    line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="allowance_charges"
+    )
+    position = models.PositiveIntegerField("ordre")
+    is_charge = models.BooleanField("charge (et non remise)", default=False)
+    amount = _amount("montant HT")  # BT-92 / BT-99 / BT-136 / BT-141
+    base_amount = _amount("base HT", null=True, blank=True)  # BT-93 / BT-100 / BT-137 / BT-142
+    percentage = models.DecimalField("pourcentage", max_digits=9, decimal_places=4, null=True, blank=True)
+    reason = models.CharField("motif", max_length=255, blank=True)  # BT-97 / BT-104 / BT-139 / BT-144
+    reason_code = models.CharField("code du motif", max_length=10, blank=True)  # UNTDID 5189 / 7161
+    vat_category = models.CharField("catégorie de TVA", max_length=2, blank=True)  # BT-95 / BT-102
+    vat_rate = models.DecimalField("taux de TVA (%)", max_digits=5, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "remise ou charge"
+        verbose_name_plural = "remises et charges"
+        ordering = ["invoice_id", "line_id", "position"]
+
+    def __str__(self):
+        return f"{'Charge' if self.is_charge else 'Remise'} {self.amount} ({self.reason or self.reason_code})"
+
+    @property
+    def label(self) -> str:
+        return "Charge" if self.is_charge else "Remise"
+
+    def save(self, *args, **kwargs):
+        _refuse_unless_draft(self.invoice_id, "remises et charges")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_unless_draft(self.invoice_id, "remises et charges")
         return super().delete(*args, **kwargs)
 
 

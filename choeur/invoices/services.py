@@ -30,11 +30,12 @@ from choeur.core.models import StoredFile
 from choeur.core.tasks import task_enqueue_on_commit
 from choeur.directory.enums import IdentifierType
 from choeur.directory.models import BankAccount, Service, Structure
-from choeur.invoices import facturx
+from choeur.invoices import amounts, facturx, terms
+from choeur.invoices.amounts import ALLOWANCE_CHARGE_FIELDS, LINE_FIELDS
 from choeur.invoices.cadres import cadre_rule
 from choeur.invoices.certificate import certificate_data, make_certificate_number, render_certificate
 from choeur.invoices.checks import SAISIE_MODES, Finding, invoice_checks
-from choeur.invoices.computations import ZERO, compute_line, compute_totals, to_decimal, vat_category
+from choeur.invoices.computations import ZERO, to_decimal
 from choeur.invoices.enums import (
     AttachmentType,
     Cadre,
@@ -46,12 +47,13 @@ from choeur.invoices.enums import (
 )
 from choeur.invoices.models import (
     ATTACHMENT_NAME_MAX_LENGTH,
+    NUMBER_MAX_LENGTH,
     Invoice,
+    InvoiceAllowanceCharge,
     InvoiceAttachment,
     InvoiceEvent,
     InvoiceLine,
     InvoiceTemplate,
-    InvoiceVatLine,
 )
 from choeur.invoices.selectors import can_issue_for
 from choeur.invoices.workflow import VALIDATED_1, VALIDATED_2, invoice_transition
@@ -146,8 +148,15 @@ FK_MODELS = {
     "moa_service": Service,
     "origin_invoice": Invoice,
 }
-DECIMAL_FIELDS = ("total_ht", "total_tva", "total_ttc", "remise_globale_ttc", "montant_a_payer")
-DATE_FIELDS = ("invoice_date", "origin_date")
+DECIMAL_FIELDS = (
+    "total_ht", "total_tva", "total_ttc", "remise_globale_ttc", "montant_a_payer", "line_total_ht",
+    "allowance_total_ht", "charge_total_ht", "prepaid_amount", "rounding_amount",
+)  # fmt: skip
+# Amounts that are zero rather than unknown when a depositor leaves them out.
+ZERO_DEFAULT_FIELDS = frozenset(
+    {"remise_globale_ttc", "allowance_total_ht", "charge_total_ht", "prepaid_amount", "rounding_amount"}
+)
+DATE_FIELDS = ("invoice_date", "origin_date", "period_start", "period_end", "delivery_date")
 TEXT_FIELDS = (
     "number",
     "invoice_type",
@@ -164,8 +173,9 @@ TEXT_FIELDS = (
     "mode_depot",
     "numero_flux_depot",
 )
-DRAFT_FIELDS = frozenset({*FK_MODELS, *DECIMAL_FIELDS, *DATE_FIELDS, *TEXT_FIELDS, "draft_step"})
-LINE_FIELDS = ("reference", "designation", "quantity", "unit", "unit_price_ht", "discount_ht", "vat_rate")
+DRAFT_FIELDS = frozenset(
+    {*FK_MODELS, *DECIMAL_FIELDS, *DATE_FIELDS, *TEXT_FIELDS, "draft_step", "business_terms", "amounts_from_document"}
+)
 # Fields copied by a duplication or kept in a template: the routing and the content, never the identity
 # (number, date) nor anything about a sending.
 REUSABLE_FIELDS = (
@@ -222,7 +232,7 @@ def _apply_data(invoice: Invoice, data: Mapping) -> None:
             setattr(invoice, name, _resolve_fk(name, value))
         elif name in DECIMAL_FIELDS:
             if value in (None, ""):
-                setattr(invoice, name, ZERO if name == "remise_globale_ttc" else None)
+                setattr(invoice, name, ZERO if name in ZERO_DEFAULT_FIELDS else None)
             else:
                 try:
                     setattr(invoice, name, to_decimal(value, label=_field_label(name)))
@@ -232,6 +242,10 @@ def _apply_data(invoice: Invoice, data: Mapping) -> None:
             setattr(invoice, name, _coerce_date(name, value))
         elif name == "draft_step":
             setattr(invoice, name, int(value or 1))
+        elif name == "business_terms":
+            invoice.business_terms = terms.clean_business_terms(value)
+        elif name == "amounts_from_document":
+            invoice.amounts_from_document = bool(value)
         elif name == "cadre":
             try:
                 invoice.cadre = Cadre.from_code(str(value or "A1")).value
@@ -262,102 +276,41 @@ def _validate_fields(invoice: Invoice) -> None:
         invoice.clean_fields(exclude=["supplier", "created_by", "snapshot", "status", *resolved])
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
+        code = "donnee_invalide"
+        if field == "number":
+            # The pré-contrôle's codes for Chorus Pro's numeroFacture rule (20 characters, A-Z 0-9 - _ / +).
+            code = "NUMERO_TROP_LONG" if len(invoice.number or "") > NUMBER_MAX_LENGTH else "NUMERO_FORMAT"
         raise ApplicationError(
             f"{_field_label(field).capitalize()} : {' '.join(messages)}",
             field=field,
-            code="donnee_invalide",
+            code=code,
             extra={"errors": exc.message_dict},
         ) from None
 
 
-def _line_value(line, name, default=None):
-    if isinstance(line, Mapping):
-        return line.get(name, default)
-    return getattr(line, name, default)
-
-
 def _build_lines(invoice: Invoice, lines: Sequence) -> list[InvoiceLine]:
-    built = []
-    for index, line in enumerate(lines):
-        values = {name: _line_value(line, name) for name in LINE_FIELDS}
-        prefix = f"lines.{index}"
-        label = f"Ligne {index + 1}"
-        try:
-            quantity = to_decimal(values["quantity"] if values["quantity"] not in (None, "") else 1, label="quantité")
-            unit_price = to_decimal(values["unit_price_ht"], label="prix unitaire HT")
-            discount = to_decimal(values["discount_ht"] or 0, label="remise HT")
-            rate = to_decimal(values["vat_rate"] if values["vat_rate"] not in (None, "") else 0, label="taux de TVA")
-        except ValueError as exc:
-            raise ApplicationError(f"{label} : {exc}", field=prefix, code="donnee_invalide") from None
-        amounts = compute_line(
-            quantity=quantity, unit_price_ht=unit_price, discount_ht=discount, vat_rate=rate, type_tva=invoice.type_tva
-        )
-        instance = InvoiceLine(
-            invoice=invoice,
-            position=index + 1,
-            reference=str(values["reference"] or "").strip(),
-            designation=str(values["designation"] or "").strip(),
-            quantity=quantity,
-            unit=str(values["unit"] or "C62").strip(),
-            unit_price_ht=unit_price,
-            discount_ht=discount,
-            vat_rate=amounts.rate,
-            line_net_ht=amounts.net_ht,
-            line_vat=amounts.vat,
-        )
-        try:
-            instance.clean_fields(exclude=["invoice"])
-        except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            verbose = InvoiceLine._meta.get_field(field).verbose_name
-            raise ApplicationError(
-                f"{label}, {verbose} : {' '.join(messages)}", field=f"{prefix}.{field}", code="donnee_invalide"
-            ) from None
-        built.append(instance)
-    return built
+    return amounts.build_lines(invoice, lines)[0]
 
 
 def _replace_lines(invoice: Invoice, lines: Sequence) -> None:
-    built = _build_lines(invoice, lines)
-    invoice.lines.all().delete()
-    InvoiceLine.objects.bulk_create(built)
+    amounts.save_lines(invoice, lines, replace=True)
 
 
 def _replace_vat_lines(invoice: Invoice, vat_lines: Sequence) -> None:
-    built = []
-    for index, line in enumerate(vat_lines):
-        try:
-            rate = to_decimal(_line_value(line, "rate"), label="taux de TVA")
-            built.append(
-                InvoiceVatLine(
-                    invoice=invoice,
-                    rate=rate,
-                    category=_line_value(line, "category") or vat_category(type_tva=invoice.type_tva, rate=rate),
-                    base_ht=to_decimal(_line_value(line, "base_ht"), label="base HT"),
-                    vat_amount=to_decimal(_line_value(line, "vat_amount"), label="montant de TVA"),
-                )
-            )
-        except ValueError as exc:
-            raise ApplicationError(
-                f"Ventilation de la TVA, ligne {index + 1} : {exc}", field=f"vat_lines.{index}", code="donnee_invalide"
-            ) from None
-    invoice.vat_lines.all().delete()
-    InvoiceVatLine.objects.bulk_create(built)
+    amounts.replace_vat_lines(invoice, vat_lines)
 
 
 def _refresh_totals(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> None:
-    """Saisie: totals always follow the lines. Other channels keep the totals the depositor declared (the
-    pré-contrôle compares them), and get computed ones only when they declared none."""
-    lines = list(invoice.lines.all()) if lines is None else lines
-    if not lines:
+    amounts.refresh_totals(invoice, lines=lines)
+
+
+def _refresh_totals_with(invoice: Invoice, lines: list[InvoiceLine], document_rows: list) -> None:
+    """`_refresh_totals` for an invoice not saved yet, whose remises and charges are in hand."""
+    if not lines or invoice.amounts_from_document:
         return
     declared = [invoice.total_ht, invoice.total_tva, invoice.total_ttc, invoice.montant_a_payer]
     if invoice.mode_depot in SAISIE_MODES or all(value is None for value in declared):
-        totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=invoice.remise_globale_ttc)
-        invoice.total_ht = totals.total_ht
-        invoice.total_tva = totals.total_tva
-        invoice.total_ttc = totals.total_ttc
-        invoice.montant_a_payer = totals.montant_a_payer
+        amounts.apply_totals(invoice, amounts.computed_totals(invoice, lines, allowance_charges=document_rows))
 
 
 # --- Permissions and locking -----------------------------------------------------------------------------
@@ -399,16 +352,21 @@ def invoice_draft_create(
     by,
     lines: Sequence | None = None,
     vat_lines: Sequence | None = None,
+    allowance_charges: Sequence | None = None,
     **data,
 ) -> Invoice:
     """A new BROUILLON for `supplier` (« Enregistrer »: nothing is sent). `data` holds model fields
     (DRAFT_FIELDS; structures, services, bank accounts as objects or ids); `lines` are dicts or objects with
-    LINE_FIELDS; `vat_lines` (rate, base_ht, vat_amount) only for an invoice deposited without lines."""
+    LINE_FIELDS; `vat_lines` (rate, base_ht, vat_amount) for an invoice deposited without lines, or the
+    breakdown of a document whose amounts are authoritative; `allowance_charges`: the document-level
+    remises and charges (ALLOWANCE_CHARGE_FIELDS)."""
     _require_can_issue(by, supplier)
     with transaction.atomic():
         invoice = Invoice(supplier=supplier, created_by=by if getattr(by, "pk", None) else None)
         _apply_data(invoice, data)
         invoice.save()
+        if allowance_charges is not None:
+            amounts.save_document_allowance_charges(invoice, allowance_charges, replace=False)
         if lines is not None:
             _replace_lines(invoice, lines)
         if vat_lines is not None:
@@ -432,18 +390,25 @@ def invoice_draft_update(
     data: Mapping | None = None,
     lines: Sequence | None = None,
     vat_lines: Sequence | None = None,
+    allowance_charges: Sequence | None = None,
 ) -> Invoice:
-    """Change a draft: the given fields, and the lines (replaced as a whole) when `lines` is given."""
+    """Change a draft: the given fields, and the lines (replaced as a whole) when `lines` is given, the
+    document-level remises and charges (replaced as a whole) when `allowance_charges` is given. Lines
+    typed again in the wizard are the supplier's: the amounts are then computed, no longer the file's."""
     with transaction.atomic():
         locked = _lock(invoice)
         _require_can_issue(by, locked.supplier)
         _require_draft(locked, "Modification")
         _apply_data(locked, data or {})
+        if lines is not None or allowance_charges is not None:
+            locked.amounts_from_document = False
+        if allowance_charges is not None:
+            amounts.save_document_allowance_charges(locked, allowance_charges, replace=True)
         if lines is not None:
             _replace_lines(locked, lines)
         if vat_lines is not None:
             _replace_vat_lines(locked, vat_lines)
-        if lines is not None or data:
+        if lines is not None or data or allowance_charges is not None:
             _refresh_totals(locked)
         locked.save()
         audit_log(
@@ -481,6 +446,13 @@ def _copy_lines(source_lines) -> list[dict]:
     return [{name: getattr(line, name) for name in LINE_FIELDS} for line in source_lines]
 
 
+def _copy_allowance_charges(invoice: Invoice) -> list[dict]:
+    return [
+        {name: getattr(row, name) for name in ALLOWANCE_CHARGE_FIELDS}
+        for row in invoice.allowance_charges.filter(line__isnull=True).order_by("position")
+    ]
+
+
 def invoice_duplicate(*, invoice: Invoice, by) -> Invoice:
     """A new draft with the routing, content and lines of `invoice` (any status), without its number, date,
     documents or history."""
@@ -489,6 +461,7 @@ def invoice_duplicate(*, invoice: Invoice, by) -> Invoice:
         supplier=invoice.supplier,
         by=by,
         lines=_copy_lines(invoice.lines.order_by("position")),
+        allowance_charges=_copy_allowance_charges(invoice),
         mode_depot=ModeDepot.SAISIE_WEB,
         **data,
     )
@@ -786,34 +759,8 @@ def _findings_error(findings: list[Finding]) -> ApplicationError:
     )
 
 
-def _store_amounts(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> None:
-    """Final totals and VAT breakdown, from the lines, or from the declared breakdown of a totals-only
-    deposit (one 0 % row is written when it declared none and bears no VAT). `lines` given: the caller
-    has just created the invoice with these lines, and no breakdown yet."""
-    fresh = lines is not None
-    lines = list(invoice.lines.all()) if lines is None else lines
-    if lines:
-        totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=invoice.remise_globale_ttc)
-        invoice.total_ht = totals.total_ht
-        invoice.total_tva = totals.total_tva
-        invoice.total_ttc = totals.total_ttc
-        invoice.montant_a_payer = totals.montant_a_payer
-        if not fresh:
-            invoice.vat_lines.all().delete()
-        InvoiceVatLine.objects.bulk_create(
-            InvoiceVatLine(
-                invoice=invoice, rate=row.rate, category=row.category, base_ht=row.base_ht, vat_amount=row.vat_amount
-            )
-            for row in totals.vat_breakdown
-        )
-    elif not invoice.vat_lines.exists():
-        InvoiceVatLine.objects.create(
-            invoice=invoice,
-            rate=ZERO,
-            category=vat_category(type_tva=invoice.type_tva, rate=ZERO),
-            base_ht=invoice.total_ht,
-            vat_amount=ZERO,
-        )
+def _store_amounts(invoice: Invoice, *, lines: list[InvoiceLine] | None = None, vat_lines=None) -> None:
+    amounts.store_amounts(invoice, lines=lines, vat_lines=vat_lines)
 
 
 def _safe_filename(number: str) -> str:
@@ -892,6 +839,7 @@ def _send_locked(
     defer_rendering: bool = False,
     checked: bool = False,
     lines: list[InvoiceLine] | None = None,
+    vat_lines: Sequence | None = None,
 ) -> Invoice:
     """Checks, amounts, documents, deposit, certificate, routing — on a locked BROUILLON, inside the
     caller's transaction: any failure rolls everything back and the draft stays as it was.
@@ -904,7 +852,7 @@ def _send_locked(
     findings = [] if checked else invoice_checks(invoice)
     if findings:
         raise _findings_error(findings)
-    _store_amounts(invoice, lines=lines)
+    _store_amounts(invoice, lines=lines, vat_lines=vat_lines)
     invoice.deposited_at = timezone.now()
     invoice.snapshot = facturx.invoice_snapshot(invoice)
     original = invoice.main_document or invoice.structured_xml
@@ -1181,6 +1129,9 @@ def invoice_create_from_data(
         _alias(line if isinstance(line, Mapping) else vars(line), VAT_LINE_ALIASES)
         for line in raw.pop("vat_lines", None) or []
     ]
+    allowance_charges = [
+        item if isinstance(item, Mapping) else vars(item) for item in raw.pop("allowance_charges", None) or []
+    ]
     iban = "".join(str(raw.pop("iban", "") or "").split()).upper()
     for key in IGNORED_KEYS:
         raw.pop(key, None)
@@ -1220,17 +1171,26 @@ def invoice_create_from_data(
         invoice.structured_xml = _as_stored(structured_xml, what="Données structurées", pdf_only=False)
         if invoice.main_document is not None:
             invoice.main_document_name = f"{_safe_filename(invoice.number)}.pdf"
-        built_lines = _build_lines(invoice, lines) if lines else []
-        _refresh_totals(invoice, lines=built_lines)
+        from_document = invoice.amounts_from_document
+        built_lines, line_details = amounts.build_lines(invoice, lines) if lines else ([], [])
+        document_rows = amounts.build_allowance_charges(invoice, allowance_charges)
+        _refresh_totals_with(invoice, built_lines, document_rows)
         invoice.save()
         if built_lines:
             InvoiceLine.objects.bulk_create(built_lines)
+            amounts.save_line_details(invoice, line_details)
+        if document_rows:
+            InvoiceAllowanceCharge.objects.bulk_create(document_rows)
         if vat_lines and not lines:
             _replace_vat_lines(invoice, vat_lines)
         # No audit entry of its own: the creation either rolls back with a refusal or ends in the sending's
         # entries (deposit, routing, « send » with the mode and flow number).
         checked = invoice_checks(
-            invoice, lines=built_lines, vat_lines=None if not built_lines else [], number_checked=True
+            invoice,
+            lines=built_lines,
+            vat_lines=vat_lines if from_document else (None if not built_lines else []),
+            allowance_charges=document_rows,
+            number_checked=True,
         )
         resolved_fields = {f.field for f in findings}
         # A party we could not resolve already has its precise finding; drop the generic « absent » one.
@@ -1245,6 +1205,7 @@ def invoice_create_from_data(
             defer_rendering=True,
             checked=True,
             lines=built_lines or None,
+            vat_lines=vat_lines if from_document and built_lines else None,
         )
 
 

@@ -21,7 +21,12 @@ from lxml import etree
 from choeur.flows.validation.detect import NS_CAC, NS_CBC, NS_RAM, NS_RSM, NS_UDT, SYNTAX_CII, SYNTAX_UBL
 
 UBL = {"cac": NS_CAC, "cbc": NS_CBC}
-CII = {"rsm": NS_RSM, "ram": NS_RAM, "udt": NS_UDT}
+CII = {
+    "rsm": NS_RSM,
+    "ram": NS_RAM,
+    "udt": NS_UDT,
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+}
 
 SCHEME_SIRET = "0009"
 SCHEME_SIREN = "0002"
@@ -50,6 +55,20 @@ class Party:
 
 
 @dataclass
+class AllowanceCharge:
+    """BG-20/BG-21 at document level (with its VAT category), BG-27/BG-28 on a line."""
+
+    is_charge: bool = False
+    amount: Decimal | None = None  # BT-92 / BT-99 / BT-136 / BT-141
+    base_amount: Decimal | None = None  # BT-93 / BT-100 / BT-137 / BT-142
+    percentage: Decimal | None = None  # BT-94 / BT-101 / BT-138 / BT-143
+    reason: str | None = None  # BT-97 / BT-104 / BT-139 / BT-144
+    reason_code: str | None = None  # BT-98 / BT-105 / BT-140 / BT-145
+    vat_category: str | None = None  # BT-95 / BT-102
+    vat_rate: Decimal | None = None  # BT-96 / BT-103
+
+
+@dataclass
 class Line:
     id: str | None = None  # BT-126
     name: str | None = None  # BT-153
@@ -57,9 +76,15 @@ class Line:
     unit_code: str | None = None  # BT-130
     unit_net_price: Decimal | None = None  # BT-146
     price_base_quantity: Decimal | None = None  # BT-149
+    gross_price: Decimal | None = None  # BT-148
+    price_discount: Decimal | None = None  # BT-147
     net_amount: Decimal | None = None  # BT-131
     vat_category: str | None = None  # BT-151
     vat_rate: Decimal | None = None  # BT-152
+    note: str | None = None  # BT-127
+    period_start: datetime.date | None = None  # BT-134
+    period_end: datetime.date | None = None  # BT-135
+    allowance_charges: list[AllowanceCharge] = field(default_factory=list)  # BG-27, BG-28
 
 
 @dataclass
@@ -118,6 +143,16 @@ class InvoiceData:
     marche: str | None = None  # BT-12 contract reference
     project: str | None = None  # BT-11
     preceding_invoices: list[str] = field(default_factory=list)  # BT-25
+    preceding_invoice_dates: list[datetime.date | None] = field(default_factory=list)  # BT-26
+    period_start: datetime.date | None = None  # BT-73
+    period_end: datetime.date | None = None  # BT-74
+    delivery_date: datetime.date | None = None  # BT-72
+    # Business terms kept for the record (invoices.terms keys): BT-14…BT-19, BG-10, BG-11, BG-13.
+    references: dict = field(default_factory=dict)
+    payee: dict = field(default_factory=dict)
+    tax_representative: dict = field(default_factory=dict)
+    delivery: dict = field(default_factory=dict)
+    allowance_charges: list[AllowanceCharge] = field(default_factory=list)  # BG-20, BG-21
     payment_means_code: str | None = None  # BT-81
     payment_terms: str | None = None  # BT-20
     iban: str | None = None  # BT-84
@@ -252,6 +287,29 @@ def _ubl_party(party_el: etree._Element | None) -> Party:
     return party
 
 
+def _ubl_allowance_charges(parent: etree._Element, *, with_tax: bool) -> list[AllowanceCharge]:
+    ns = UBL
+    items = []
+    for el in parent.findall("cac:AllowanceCharge", ns):
+        items.append(
+            AllowanceCharge(
+                is_charge=(_t(el, "cbc:ChargeIndicator", ns) or "").lower() == "true",
+                amount=_dec(el, "cbc:Amount", ns),
+                base_amount=_dec(el, "cbc:BaseAmount", ns),
+                percentage=_dec(el, "cbc:MultiplierFactorNumeric", ns),
+                reason=_t(el, "cbc:AllowanceChargeReason", ns),
+                reason_code=_t(el, "cbc:AllowanceChargeReasonCode", ns),
+                vat_category=_t(el, "cac:TaxCategory/cbc:ID", ns) if with_tax else None,
+                vat_rate=_dec(el, "cac:TaxCategory/cbc:Percent", ns) if with_tax else None,
+            )
+        )
+    return items
+
+
+def _kept(**values) -> dict:
+    return {key: value for key, value in values.items() if value}
+
+
 def _extract_ubl(root: etree._Element) -> InvoiceData:
     ns = UBL
     is_credit_note = etree.QName(root).localname == "CreditNote"
@@ -270,9 +328,62 @@ def _extract_ubl(root: etree._Element) -> InvoiceData:
     data.engagement = _t(root, "cac:OrderReference/cbc:ID", ns)
     data.marche = _t(root, "cac:ContractDocumentReference/cbc:ID", ns)
     data.project = _t(root, "cac:ProjectReference/cbc:ID", ns)
-    data.preceding_invoices = [
-        v for v in (_t(e) for e in root.findall("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", ns)) if v
+    for reference in root.findall("cac:BillingReference/cac:InvoiceDocumentReference", ns):
+        number = _t(reference, "cbc:ID", ns)
+        if number:
+            data.preceding_invoices.append(number)
+            data.preceding_invoice_dates.append(_date(_t(reference, "cbc:IssueDate", ns)))
+    data.period_start = _date(_t(root, "cac:InvoicePeriod/cbc:StartDate", ns))
+    data.period_end = _date(_t(root, "cac:InvoicePeriod/cbc:EndDate", ns))
+    delivery = root.find("cac:Delivery", ns)
+    if delivery is not None:
+        data.delivery_date = _date(_t(delivery, "cbc:ActualDeliveryDate", ns))
+        address = delivery.find("cac:DeliveryLocation/cac:Address", ns)
+        data.delivery = _kept(
+            name=_t(delivery, "cac:DeliveryParty/cac:PartyName/cbc:Name", ns),
+            location_id=_t(delivery, "cac:DeliveryLocation/cbc:ID", ns),
+            address=", ".join(
+                v
+                for v in (
+                    _t(address, "cbc:StreetName", ns),
+                    _t(address, "cbc:PostalZone", ns),
+                    _t(address, "cbc:CityName", ns),
+                )
+                if v
+            )
+            if address is not None
+            else None,
+            country=_t(address, "cac:Country/cbc:IdentificationCode", ns) if address is not None else None,
+        )
+    object_ids = [
+        _t(d, "cbc:ID", ns)
+        for d in root.findall("cac:AdditionalDocumentReference", ns)
+        if _t(d, "cbc:DocumentTypeCode", ns) == "130"
     ]
+    data.references = _kept(
+        project_reference=_t(root, "cac:ProjectReference/cbc:ID", ns),
+        sales_order_reference=_t(root, "cac:OrderReference/cbc:SalesOrderID", ns),
+        receiving_advice_reference=_t(root, "cac:ReceiptDocumentReference/cbc:ID", ns),
+        despatch_advice_reference=_t(root, "cac:DespatchDocumentReference/cbc:ID", ns),
+        tender_reference=_t(root, "cac:OriginatorDocumentReference/cbc:ID", ns),
+        object_identifier=next((v for v in object_ids if v), None),
+        buyer_accounting_reference=_t(root, "cbc:AccountingCost", ns),
+    )
+    payee = root.find("cac:PayeeParty", ns)
+    if payee is not None:
+        data.payee = _kept(
+            name=_t(payee, "cac:PartyName/cbc:Name", ns),
+            identifier=_t(payee, "cac:PartyIdentification/cbc:ID", ns),
+            legal_id=_t(payee, "cac:PartyLegalEntity/cbc:CompanyID", ns),
+        )
+    representative = root.find("cac:TaxRepresentativeParty", ns)
+    if representative is not None:
+        data.tax_representative = _kept(
+            name=_t(representative, "cac:PartyName/cbc:Name", ns),
+            vat_id=_t(representative, "cac:PartyTaxScheme/cbc:CompanyID", ns),
+            country=_t(representative, "cac:PostalAddress/cac:Country/cbc:IdentificationCode", ns),
+        )
+    data.allowance_charges = _ubl_allowance_charges(root, with_tax=True)
     means = root.find("cac:PaymentMeans", ns)
     if means is not None:
         data.payment_means_code = _t(means, "cbc:PaymentMeansCode", ns)
@@ -291,6 +402,7 @@ def _extract_ubl(root: etree._Element) -> InvoiceData:
     )
     for line_el in root.findall(line_tag, ns):
         quantity = line_el.find(quantity_tag, ns)
+        price_allowance = line_el.find("cac:Price/cac:AllowanceCharge", ns)
         data.lines.append(
             Line(
                 id=_t(line_el, "cbc:ID", ns),
@@ -299,9 +411,15 @@ def _extract_ubl(root: etree._Element) -> InvoiceData:
                 unit_code=quantity.get("unitCode") if quantity is not None else None,
                 unit_net_price=_dec(line_el, "cac:Price/cbc:PriceAmount", ns),
                 price_base_quantity=_dec(line_el, "cac:Price/cbc:BaseQuantity", ns),
+                gross_price=_dec(price_allowance, "cbc:BaseAmount", ns),
+                price_discount=_dec(price_allowance, "cbc:Amount", ns),
                 net_amount=_dec(line_el, "cbc:LineExtensionAmount", ns),
                 vat_category=_t(line_el, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID", ns),
                 vat_rate=_dec(line_el, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", ns),
+                note=_t(line_el, "cbc:Note", ns),
+                period_start=_date(_t(line_el, "cac:InvoicePeriod/cbc:StartDate", ns)),
+                period_end=_date(_t(line_el, "cac:InvoicePeriod/cbc:EndDate", ns)),
+                allowance_charges=_ubl_allowance_charges(line_el, with_tax=False),
             )
         )
 
@@ -391,6 +509,31 @@ def _cii_date(element: etree._Element | None, path: str) -> datetime.date | None
     return None
 
 
+def _cii_allowance_charges(parent: etree._Element | None, *, with_tax: bool) -> list[AllowanceCharge]:
+    ns = CII
+    if parent is None:
+        return []
+    items = []
+    for el in parent.findall("ram:SpecifiedTradeAllowanceCharge", ns):
+        items.append(
+            AllowanceCharge(
+                is_charge=(_t(el, "ram:ChargeIndicator/udt:Indicator", ns) or "").lower() == "true",
+                amount=_dec(el, "ram:ActualAmount", ns),
+                base_amount=_dec(el, "ram:BasisAmount", ns),
+                percentage=_dec(el, "ram:CalculationPercent", ns),
+                reason=_t(el, "ram:Reason", ns),
+                reason_code=_t(el, "ram:ReasonCode", ns),
+                vat_category=_t(el, "ram:CategoryTradeTax/ram:CategoryCode", ns) if with_tax else None,
+                vat_rate=_dec(el, "ram:CategoryTradeTax/ram:RateApplicablePercent", ns) if with_tax else None,
+            )
+        )
+    return items
+
+
+def _cii_referenced_id(parent: etree._Element | None, path: str) -> str | None:
+    return _t(parent, f"{path}/ram:IssuerAssignedID", CII) if parent is not None else None
+
+
 def _extract_cii(root: etree._Element) -> InvoiceData:
     ns = CII
     data = InvoiceData(syntax=SYNTAX_CII)
@@ -420,6 +563,22 @@ def _extract_cii(root: etree._Element) -> InvoiceData:
         data.engagement = _t(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID", ns)
         data.marche = _t(agreement, "ram:ContractReferencedDocument/ram:IssuerAssignedID", ns)
         data.project = _t(agreement, "ram:SpecifiedProcuringProject/ram:ID", ns)
+        typed = {}
+        for doc in agreement.findall("ram:AdditionalReferencedDocument", ns):
+            typed.setdefault(_t(doc, "ram:TypeCode", ns), _t(doc, "ram:IssuerAssignedID", ns))
+        data.references = _kept(
+            project_reference=data.project,
+            sales_order_reference=_cii_referenced_id(agreement, "ram:SellerOrderReferencedDocument"),
+            tender_reference=typed.get("50"),
+            object_identifier=typed.get("130"),
+        )
+        representative = agreement.find("ram:SellerTaxRepresentativeTradeParty", ns)
+        if representative is not None:
+            data.tax_representative = _kept(
+                name=_t(representative, "ram:Name", ns),
+                vat_id=_t(representative, "ram:SpecifiedTaxRegistration/ram:ID", ns),
+                country=_t(representative, "ram:PostalTradeAddress/ram:CountryID", ns),
+            )
         for doc in agreement.findall("ram:AdditionalReferencedDocument", ns):
             blob = doc.find("ram:AttachmentBinaryObject", ns)
             data.attachments.append(
@@ -431,13 +590,57 @@ def _extract_cii(root: etree._Element) -> InvoiceData:
                     size=_b64_size(blob),
                 )
             )
+    delivery = transaction.find("ram:ApplicableHeaderTradeDelivery", ns)
+    if delivery is not None:
+        data.delivery_date = _cii_date(
+            delivery, "ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/udt:DateTimeString"
+        )
+        ship_to = delivery.find("ram:ShipToTradeParty", ns)
+        if ship_to is not None:
+            address = ship_to.find("ram:PostalTradeAddress", ns)
+            data.delivery = _kept(
+                name=_t(ship_to, "ram:Name", ns),
+                location_id=_t(ship_to, "ram:ID", ns) or _t(ship_to, "ram:GlobalID", ns),
+                address=", ".join(
+                    v
+                    for v in (
+                        _t(address, "ram:LineOne", ns),
+                        _t(address, "ram:PostcodeCode", ns),
+                        _t(address, "ram:CityName", ns),
+                    )
+                    if v
+                )
+                if address is not None
+                else None,
+                country=_t(address, "ram:CountryID", ns) if address is not None else None,
+            )
+        data.references.update(
+            _kept(
+                receiving_advice_reference=_cii_referenced_id(delivery, "ram:ReceivingAdviceReferencedDocument"),
+                despatch_advice_reference=_cii_referenced_id(delivery, "ram:DespatchAdviceReferencedDocument"),
+            )
+        )
     if settlement is not None:
         data.currency = _t(settlement, "ram:InvoiceCurrencyCode", ns)
-        data.preceding_invoices = [
-            v
-            for v in (_t(e) for e in settlement.findall("ram:InvoiceReferencedDocument/ram:IssuerAssignedID", ns))
-            if v
-        ]
+        for reference in settlement.findall("ram:InvoiceReferencedDocument", ns):
+            number = _t(reference, "ram:IssuerAssignedID", ns)
+            if number:
+                data.preceding_invoices.append(number)
+                text = _t(reference, "ram:FormattedIssueDateTime/qdt:DateTimeString", CII)
+                data.preceding_invoice_dates.append(_date(text[:8], "%Y%m%d") if text else None)
+        data.period_start = _cii_date(settlement, "ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString")
+        data.period_end = _cii_date(settlement, "ram:BillingSpecifiedPeriod/ram:EndDateTime/udt:DateTimeString")
+        payee = settlement.find("ram:PayeeTradeParty", ns)
+        if payee is not None:
+            data.payee = _kept(
+                name=_t(payee, "ram:Name", ns),
+                identifier=_t(payee, "ram:ID", ns) or _t(payee, "ram:GlobalID", ns),
+                legal_id=_t(payee, "ram:SpecifiedLegalOrganization/ram:ID", ns),
+            )
+        accounting = _t(settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID", ns)
+        if accounting:
+            data.references["buyer_accounting_reference"] = accounting
+        data.allowance_charges = _cii_allowance_charges(settlement, with_tax=True)
         means = settlement.find("ram:SpecifiedTradeSettlementPaymentMeans", ns)
         if means is not None:
             data.payment_means_code = _t(means, "ram:TypeCode", ns)
@@ -479,6 +682,7 @@ def _extract_cii(root: etree._Element) -> InvoiceData:
     for item in transaction.findall("ram:IncludedSupplyChainTradeLineItem", ns):
         quantity = item.find("ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", ns)
         price = item.find("ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice", ns)
+        gross = item.find("ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice", ns)
         line_settlement = item.find("ram:SpecifiedLineTradeSettlement", ns)
         data.lines.append(
             Line(
@@ -493,6 +697,14 @@ def _extract_cii(root: etree._Element) -> InvoiceData:
                 ),
                 vat_category=_t(line_settlement, "ram:ApplicableTradeTax/ram:CategoryCode", ns),
                 vat_rate=_dec(line_settlement, "ram:ApplicableTradeTax/ram:RateApplicablePercent", ns),
+                gross_price=_dec(gross, "ram:ChargeAmount", ns),
+                price_discount=_dec(gross, "ram:AppliedTradeAllowanceCharge/ram:ActualAmount", ns),
+                note=_t(item, "ram:AssociatedDocumentLineDocument/ram:IncludedNote/ram:Content", ns),
+                period_start=_cii_date(
+                    line_settlement, "ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString"
+                ),
+                period_end=_cii_date(line_settlement, "ram:BillingSpecifiedPeriod/ram:EndDateTime/udt:DateTimeString"),
+                allowance_charges=_cii_allowance_charges(line_settlement, with_tax=False),
             )
         )
     return data

@@ -268,11 +268,57 @@ def _payment_terms(invoice: Invoice, snapshot: dict) -> str:
     )
 
 
+def _allowance_charge(parent, *, is_charge: bool, amount, reason: str, reason_code: str = "", base=None,
+                      percentage=None, category: str | None = None, rate=None):  # fmt: skip
+    """ram:SpecifiedTradeAllowanceCharge (BG-20/21 with `category`, BG-27/28 without), in the XSD's order."""
+    element = _sub(parent, "ram:SpecifiedTradeAllowanceCharge")
+    _sub(_sub(element, "ram:ChargeIndicator"), "udt:Indicator", "true" if is_charge else "false")
+    if percentage is not None:
+        _sub(element, "ram:CalculationPercent", _decimal(percentage))
+    if base is not None:
+        _sub(element, "ram:BasisAmount", _amount(base))
+    _sub(element, "ram:ActualAmount", _amount(amount))
+    if reason_code:
+        _sub(element, "ram:ReasonCode", reason_code)
+    # BR-33/BR-38/BR-42/BR-44: a reason or a reason code; Chœur writes the words when none were typed.
+    _sub(element, "ram:Reason", reason or ("Frais" if is_charge else "Remise"))
+    if category is not None:
+        tax = _sub(element, "ram:CategoryTradeTax")
+        _sub(tax, "ram:TypeCode", "VAT")
+        _sub(tax, "ram:CategoryCode", category)
+        if category != "O":
+            _sub(tax, "ram:RateApplicablePercent", _decimal(rate or 0))
+    return element
+
+
+def _period(parent, start, end) -> None:
+    if start or end:
+        period = _sub(parent, "ram:BillingSpecifiedPeriod")
+        if start:
+            _date_element(period, "ram:StartDateTime", start)
+        if end:
+            _date_element(period, "ram:EndDateTime", end)
+
+
+def _line_category(invoice: Invoice, line) -> str:
+    if line.vat_category:
+        return line.vat_category
+    if invoice.type_tva == TypeTva.SANS_TVA:
+        return "O"
+    if invoice.type_tva == TypeTva.EXONERATION:
+        return "E"
+    return "Z" if line.vat_rate == 0 else "S"
+
+
 def build_cii_xml(invoice: Invoice, *, snapshot: dict | None = None) -> bytes:
     """The Factur-X EN 16931 CII XML of a saved invoice whose lines, VAT lines and totals are stored."""
     snapshot = snapshot or invoice.snapshot or invoice_snapshot(invoice)
     lines = list(invoice.lines.order_by("position"))
     vat_lines = list(invoice.vat_lines.all())
+    allowance_charges = list(invoice.allowance_charges.order_by("line_id", "position"))
+    line_rows: dict[int, list] = {}
+    for row in allowance_charges:
+        line_rows.setdefault(row.line_id, []).append(row)
     if not lines:
         raise GenerationError("Une facture générée par Chœur comporte au moins une ligne.")
     if invoice.invoice_date is None or invoice.total_ttc is None:
@@ -297,16 +343,31 @@ def build_cii_xml(invoice: Invoice, *, snapshot: dict | None = None) -> bytes:
 
     transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
     for line in lines:
-        category = "O" if not with_vat else ("E" if invoice.type_tva == TypeTva.EXONERATION else None)
-        category = category or ("Z" if line.vat_rate == 0 else "S")
+        category = _line_category(invoice, line)
         item = _sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        _sub(_sub(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", line.position)
+        line_document = _sub(item, "ram:AssociatedDocumentLineDocument")
+        _sub(line_document, "ram:LineID", line.position)
+        if line.note:
+            _sub(_sub(line_document, "ram:IncludedNote"), "ram:Content", line.note)
         product = _sub(item, "ram:SpecifiedTradeProduct")
         if line.reference:
             _sub(product, "ram:SellerAssignedID", line.reference)
         _sub(product, "ram:Name", line.designation)
         agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
-        _sub(_sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _decimal(line.unit_price_ht))
+        base_quantity = line.price_base_quantity if line.price_base_quantity not in (None, 1) else None
+        if line.gross_price_ht is not None:
+            gross = _sub(agreement, "ram:GrossPriceProductTradePrice")
+            _sub(gross, "ram:ChargeAmount", _decimal(line.gross_price_ht))
+            if base_quantity is not None:
+                _sub(gross, "ram:BasisQuantity", _decimal(base_quantity), unitCode=line.unit or Unit.C62)
+            if line.price_discount_ht:
+                discount = _sub(gross, "ram:AppliedTradeAllowanceCharge")
+                _sub(_sub(discount, "ram:ChargeIndicator"), "udt:Indicator", "false")
+                _sub(discount, "ram:ActualAmount", _decimal(line.price_discount_ht))
+        net_price = _sub(agreement, "ram:NetPriceProductTradePrice")
+        _sub(net_price, "ram:ChargeAmount", _decimal(line.unit_price_ht))
+        if base_quantity is not None:
+            _sub(net_price, "ram:BasisQuantity", _decimal(base_quantity), unitCode=line.unit or Unit.C62)
         _sub(_sub(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _decimal(line.quantity),
              unitCode=line.unit or Unit.C62)  # fmt: skip
         settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
@@ -315,11 +376,19 @@ def build_cii_xml(invoice: Invoice, *, snapshot: dict | None = None) -> bytes:
         _sub(tax, "ram:CategoryCode", category)
         if category != "O":
             _sub(tax, "ram:RateApplicablePercent", _decimal(line.vat_rate))
-        if line.discount_ht:
-            allowance = _sub(settlement, "ram:SpecifiedTradeAllowanceCharge")
-            _sub(_sub(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
-            _sub(allowance, "ram:ActualAmount", _amount(line.discount_ht))
-            _sub(allowance, "ram:Reason", "Remise")
+        _period(settlement, line.period_start, line.period_end)
+        rows = line_rows.get(line.pk)
+        if rows:
+            for row in rows:
+                _allowance_charge(
+                    settlement, is_charge=row.is_charge, amount=row.amount, reason=row.reason,
+                    reason_code=row.reason_code, base=row.base_amount, percentage=row.percentage,
+                )  # fmt: skip
+        else:
+            if line.discount_ht:
+                _allowance_charge(settlement, is_charge=False, amount=line.discount_ht, reason="Remise")
+            if line.charge_ht:
+                _allowance_charge(settlement, is_charge=True, amount=line.charge_ht, reason="Frais")
         summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
         _sub(summation, "ram:LineTotalAmount", _amount(line.line_net_ht))
 
@@ -334,7 +403,10 @@ def build_cii_xml(invoice: Invoice, *, snapshot: dict | None = None) -> bytes:
     if invoice.numero_marche:
         _sub(_sub(agreement, "ram:ContractReferencedDocument"), "ram:IssuerAssignedID", invoice.numero_marche)
 
-    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    if invoice.delivery_date:
+        _date_element(_sub(delivery, "ram:ActualDeliverySupplyChainEvent"), "ram:OccurrenceDateTime",
+                      invoice.delivery_date)  # fmt: skip
 
     settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
     _sub(settlement, "ram:PaymentReference", invoice.number)
@@ -364,17 +436,32 @@ def build_cii_xml(invoice: Invoice, *, snapshot: dict | None = None) -> bytes:
             _sub(tax, "ram:DueDateTypeCode", TAX_POINT_CODE[TypeTva(invoice.type_tva)])
         if vat.category != "O":
             _sub(tax, "ram:RateApplicablePercent", _decimal(vat.rate))
+    _period(settlement, invoice.period_start, invoice.period_end)
+    for row in line_rows.get(None, []):
+        _allowance_charge(
+            settlement, is_charge=row.is_charge, amount=row.amount, reason=row.reason, reason_code=row.reason_code,
+            base=row.base_amount, percentage=row.percentage, category=row.vat_category or "S", rate=row.vat_rate,
+        )  # fmt: skip
     terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
     _sub(terms, "ram:Description", _payment_terms(invoice, snapshot))
     if invoice.invoice_type == InvoiceType.FACTURE and invoice.cadre != Cadre.A2:
         _date_element(terms, "ram:DueDateDateTime", datetime.date.fromisoformat(snapshot["due_date"]))
     summation = _sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _sub(summation, "ram:LineTotalAmount", _amount(invoice.total_ht))
+    line_total = invoice.line_total_ht if invoice.line_total_ht is not None else invoice.total_ht
+    _sub(summation, "ram:LineTotalAmount", _amount(line_total))
+    if invoice.charge_total_ht:
+        _sub(summation, "ram:ChargeTotalAmount", _amount(invoice.charge_total_ht))
+    if invoice.allowance_total_ht:
+        _sub(summation, "ram:AllowanceTotalAmount", _amount(invoice.allowance_total_ht))
     _sub(summation, "ram:TaxBasisTotalAmount", _amount(invoice.total_ht))
     _sub(summation, "ram:TaxTotalAmount", _amount(invoice.total_tva), currencyID=currency)
+    if invoice.rounding_amount:
+        _sub(summation, "ram:RoundingAmount", _amount(invoice.rounding_amount))
     _sub(summation, "ram:GrandTotalAmount", _amount(invoice.total_ttc))
-    if invoice.remise_globale_ttc:
-        _sub(summation, "ram:TotalPrepaidAmount", _amount(invoice.remise_globale_ttc))
+    # BT-113 carries what is already paid and Chorus Pro's remise globale TTC (see the module docstring).
+    prepaid = (invoice.prepaid_amount or 0) + (invoice.remise_globale_ttc or 0)
+    if prepaid:
+        _sub(summation, "ram:TotalPrepaidAmount", _amount(prepaid))
     _sub(summation, "ram:DuePayableAmount", _amount(invoice.montant_a_payer))
     origin_number = invoice.origin_number or (invoice.origin_invoice.number if invoice.origin_invoice_id else "")
     if origin_number:
@@ -461,8 +548,41 @@ def render_html_pdf(html: str, *, pdf_variant: str, attachments=(), facturx: boo
     return document.write_pdf(pdf_variant=pdf_variant, attachments=list(attachments))
 
 
+def _line_details(line, currency: str) -> str:
+    """What a line carries beyond quantity × price: gross price and discount, periods, reasons, note."""
+    parts = []
+    if line.gross_price_ht is not None:
+        text = f"prix brut {_price(line.gross_price_ht).replace('.', ',')}"
+        if line.price_discount_ht:
+            text += f", rabais {_price(line.price_discount_ht).replace('.', ',')}"
+        parts.append(text)
+    if line.price_base_quantity not in (None, 1):
+        parts.append(f"prix pour {_decimal(line.price_base_quantity).replace('.', ',')} unités")
+    for row in getattr(line, "detail_rows", []):
+        parts.append(
+            f"{row.label.lower()} {format_amount(row.amount, currency)}" + (f" ({row.reason})" if row.reason else "")
+        )
+    if line.period_start or line.period_end:
+        start = line.period_start.strftime("%d/%m/%Y") if line.period_start else "…"
+        end = line.period_end.strftime("%d/%m/%Y") if line.period_end else "…"
+        parts.append(f"période du {start} au {end}")
+    if line.note:
+        parts.append(line.note)
+    return " ; ".join(parts)
+
+
 def document_context(invoice: Invoice, snapshot: dict) -> dict:
+    from choeur.invoices.computations import VAT_CATEGORY_LABELS
+    from choeur.invoices.terms import business_terms_display
+
     lines = list(invoice.lines.order_by("position"))
+    rows = list(invoice.allowance_charges.order_by("position"))
+    by_line: dict[int, list] = {}
+    for row in rows:
+        if row.line_id:
+            by_line.setdefault(row.line_id, []).append(row)
+    for line in lines:
+        line.detail_rows = by_line.get(line.pk, [])
     rule = cadre_rule(invoice.cadre)
     currency = invoice.currency
     return {
@@ -477,27 +597,50 @@ def document_context(invoice: Invoice, snapshot: dict) -> dict:
                 "unit": Unit(line.unit).label if line.unit in Unit.values else line.unit,
                 "unit_price": _price(line.unit_price_ht).replace(".", ","),
                 "discount": format_amount(line.discount_ht, currency) if line.discount_ht else "",
+                "charge": format_amount(line.charge_ht, currency) if line.charge_ht else "",
                 "rate": format_rate(line.vat_rate) if invoice.type_tva not in (TypeTva.SANS_TVA,) else "—",
                 "net": format_amount(line.line_net_ht, currency),
+                "details": _line_details(line, currency),
             }
             for line in lines
+        ],
+        "allowance_charges": [
+            {
+                "label": row.label,
+                "sign": "+" if row.is_charge else "−",
+                "reason": " — ".join(v for v in (row.reason, row.reason_code) if v),
+                "base": format_amount(row.base_amount, currency) if row.base_amount is not None else "",
+                "percentage": format_rate(row.percentage) if row.percentage is not None else "",
+                "rate": format_rate(row.vat_rate) if row.vat_rate is not None and row.vat_category != "O" else "—",
+                "amount": format_amount(row.amount, currency),
+            }
+            for row in rows
+            if row.line_id is None
         ],
         "vat_lines": [
             {
                 "rate": format_rate(vat.rate) if vat.category != "O" else "—",
+                "category": VAT_CATEGORY_LABELS.get(vat.category, vat.category),
                 "base": format_amount(vat.base_ht, currency),
                 "amount": format_amount(vat.vat_amount, currency),
-                "reason": _exemption_reason(invoice, vat.category),
+                "reason": " — ".join(v for v in (vat.exemption_reason, vat.exemption_reason_code) if v)
+                or _exemption_reason(invoice, vat.category),
             }
             for vat in invoice.vat_lines.all()
         ],
         "totals": {
+            "lines": format_amount(invoice.line_total_ht, currency) if invoice.line_total_ht is not None else "",
+            "allowances": format_amount(invoice.allowance_total_ht, currency) if invoice.allowance_total_ht else "",
+            "charges": format_amount(invoice.charge_total_ht, currency) if invoice.charge_total_ht else "",
             "ht": format_amount(invoice.total_ht, currency),
             "tva": format_amount(invoice.total_tva, currency),
             "ttc": format_amount(invoice.total_ttc, currency),
+            "prepaid": format_amount(invoice.prepaid_amount, currency) if invoice.prepaid_amount else "",
             "remise": format_amount(invoice.remise_globale_ttc, currency) if invoice.remise_globale_ttc else "",
+            "rounding": format_amount(invoice.rounding_amount, currency) if invoice.rounding_amount else "",
             "a_payer": format_amount(invoice.montant_a_payer, currency),
         },
+        "business_terms": business_terms_display(invoice.business_terms),
         "payment_terms": _payment_terms(invoice, snapshot),
         "due_date": (
             datetime.date.fromisoformat(snapshot["due_date"])

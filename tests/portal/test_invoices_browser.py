@@ -156,7 +156,7 @@ def test_uploading_a_facturx_prefills_the_form(page):
     page.get_by_label("Fichier de la facture").set_input_files(str(path))
     page.get_by_role("button", name="Déposer la facture").click()
     expect(page.locator("#summary-number")).to_have_text("471102")
-    expect(page.locator("#summary-total-ttc")).to_contain_text("235,62")
+    expect(page.locator("#amount-total_ttc")).to_contain_text("235,62")
     page.get_by_role("link", name="2. Références").click()
     expect(page.get_by_label("Numéro de facture")).to_have_value("471102")
     expect(page.get_by_label("Date de facture")).to_have_value("2018-03-05")

@@ -178,7 +178,7 @@ def test_buyer_not_reporting_payment_hides_it_from_the_supplier(client, seller, 
 def test_invoice_page_shows_data_timeline_next_step_and_clock(client, seller, invoice):
     content = text(detail(as_user(client, seller), invoice))
     assert "FA-100" in content and "Maintenance des ascenseurs" in content  # a line
-    assert "Ventilation de la TVA" in content and "<td>5,5 %</td>" in content and "85,5 €" in content
+    assert "Ventilation de la TVA" in content and "<td>5,5\xa0%</td>" in content and "85,5 €" in content
     assert "Prochaine étape" in content and "Traitement par le destinataire" in content
     assert "Paiement attendu au plus tard le" in content
     assert 'id="payment-clock"' in content and "Délai global : 30 jours" in content

@@ -288,14 +288,80 @@ class BaseLineFormSet(forms.BaseFormSet):
 LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, max_num=500, absolute_max=500)
 
 
+ALLOWANCE_CHARGE_FIELDS = ("nature", "reason", "amount", "vat_rate")
+NATURE_CHARGE = "charge"
+
+
+class AllowanceChargeForm(DsfrBaseForm):
+    """A remise or a charge on the whole invoice (EN 16931 BG-20 / BG-21): it changes the VAT base of its
+    rate, unlike the remise globale TTC."""
+
+    nature = forms.ChoiceField(
+        label="Nature", choices=[("remise", "Remise"), (NATURE_CHARGE, "Charge (frais)")], initial="remise"
+    )
+    reason = forms.CharField(label="Motif", max_length=255, required=False)
+    amount = DecimalText(label="Montant HT", label_for_errors="montant HT")
+    vat_rate = DecimalText(label="Taux de TVA (%)", label_for_errors="taux de TVA")
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(name) not in (None, "") for name in ("reason", "amount"))
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return data
+        amount = data.get("amount")
+        if amount is None and "amount" not in self.errors:
+            self.add_error("amount", "Saisissez le montant HT de la remise ou de la charge.")
+        elif amount is not None and amount <= 0:
+            self.add_error("amount", "Le montant est positif : choisissez « Remise » pour diminuer la facture.")
+        if not (data.get("reason") or "").strip():
+            self.add_error("reason", "Indiquez le motif (exemple : « Remise de fidélité », « Frais de port »).")
+        if data.get("vat_rate") is None and "vat_rate" not in self.errors:
+            self.add_error("vat_rate", "Saisissez le taux de TVA auquel elle s'applique (0 si aucun).")
+        return data
+
+    def item(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "is_charge": data.get("nature") == NATURE_CHARGE,
+            "reason": (data.get("reason") or "").strip(),
+            "amount": data.get("amount"),
+            "vat_rate": data.get("vat_rate"),
+        }
+
+
+class BaseAllowanceChargeFormSet(BaseLineFormSet):
+    def items(self) -> list[dict]:
+        return [form.item() for form in self.forms if form.is_valid() and not form.is_blank()]
+
+
+AllowanceChargeFormSet = forms.formset_factory(
+    AllowanceChargeForm, formset=BaseAllowanceChargeFormSet, extra=0, max_num=100, absolute_max=100
+)
+
+
 class DiscountForm(DsfrBaseForm):
     remise_globale_ttc = DecimalText(label="Remise globale TTC (facultatif)", label_for_errors="remise globale TTC")
     motif_remise_globale = forms.CharField(label="Motif de la remise globale", max_length=255, required=False)
+    prepaid_amount = DecimalText(
+        label="Montant déjà payé (acompte versé, facultatif)",
+        label_for_errors="montant déjà payé",
+        help_text="Déduit du net à payer, sans changer la TVA de la facture.",
+    )
+
+    def clean_prepaid_amount(self):
+        value = self.cleaned_data.get("prepaid_amount")
+        if value is not None and value < 0:
+            raise forms.ValidationError("Le montant déjà payé ne peut pas être négatif.")
+        return value
 
     def draft_data(self) -> dict:
         return {
             "remise_globale_ttc": self.cleaned_data.get("remise_globale_ttc") or Decimal("0"),
             "motif_remise_globale": self.cleaned_data.get("motif_remise_globale") or "",
+            "prepaid_amount": self.cleaned_data.get("prepaid_amount") or Decimal("0"),
         }
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from choeur.core.errors import ApplicationError, PermissionDeniedError
 from choeur.directory.models import Structure
 from choeur.invoices import drafting
+from choeur.invoices.amounts import computed_totals
 from choeur.invoices.cadres import VALIDEUR_CADRES, cadre_rule
 from choeur.invoices.checks import Finding, recipient_requirements
 from choeur.invoices.computations import compute_totals, format_amount, format_rate
@@ -44,9 +45,14 @@ from choeur.invoices.services import (
     invoice_template_delete,
     invoice_template_save,
 )
+from choeur.portal.amounts import invoice_amounts
 from choeur.portal.invoices_views.forms import (
+    ALLOWANCE_CHARGE_FIELDS,
     LINE_FIELDS,
+    NATURE_CHARGE,
     VAT_RATE_HINTS,
+    AllowanceChargeForm,
+    AllowanceChargeFormSet,
     AttachmentForm,
     DiscountForm,
     LineForm,
@@ -654,6 +660,26 @@ def _raw_rows(data) -> list[dict]:
     return [{name: data.get(f"lines-{i}-{name}", "") for name in LINE_FIELDS} for i in range(total)]
 
 
+def _raw_allowance_charges(data) -> list[dict]:
+    try:
+        total = min(int(data.get("ac-TOTAL_FORMS", 0)), 100)
+    except ValueError:
+        total = 0
+    return [{name: data.get(f"ac-{i}-{name}", "") for name in ALLOWANCE_CHARGE_FIELDS} for i in range(total)]
+
+
+def _allowance_charges_of(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "nature": NATURE_CHARGE if row.is_charge else "remise",
+            "reason": row.reason,
+            "amount": _number_text(row.amount),
+            "vat_rate": _number_text(row.vat_rate) if row.vat_rate is not None else "",
+        }
+        for row in invoice.allowance_charges.filter(line__isnull=True).order_by("position")
+    ]
+
+
 def _unbound_lines(rows: list[dict]):
     return LineFormSet(prefix="lines", initial=rows or [{"unit": "C62", "quantity": "1", "vat_rate": "20"}])
 
@@ -673,7 +699,16 @@ def _rows_of(invoice: Invoice) -> list[dict]:
     ]
 
 
-def _totals_context(invoice: Invoice, formset, remise) -> dict:
+def _typed_allowance_charges(ac_formset) -> list[dict]:
+    items = []
+    for form in ac_formset.forms:
+        probe = form if form.is_bound else AllowanceChargeForm(data=dict(form.initial))
+        if probe.is_valid() and not probe.is_blank():
+            items.append(probe.item())
+    return items
+
+
+def _totals_context(invoice: Invoice, formset, remise, ac_formset=None, prepaid=None) -> dict:
     """Per-row nets and the invoice totals, computed on the server from what is typed (valid rows)."""
     nets, lines = [], []
     for form in formset.forms:
@@ -690,7 +725,13 @@ def _totals_context(invoice: Invoice, formset, remise) -> dict:
         lines.append(line)
     context = {"nets": nets, "currency": invoice.currency, "has_lines": bool(lines)}
     try:
-        totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=remise or None)
+        totals = compute_totals(
+            lines,
+            type_tva=invoice.type_tva,
+            remise_globale_ttc=remise or None,
+            allowance_charges=_typed_allowance_charges(ac_formset) if ac_formset is not None else (),
+            prepaid_amount=prepaid,
+        )
     except ValueError:
         return context
     cur = invoice.currency
@@ -704,9 +745,13 @@ def _totals_context(invoice: Invoice, formset, remise) -> dict:
             }
             for row in totals.vat_breakdown
         ],
+        line_total=_money(totals.line_total_ht, cur),
+        allowances=_money(totals.allowance_total_ht, cur) if totals.allowance_total_ht else "",
+        charges=_money(totals.charge_total_ht, cur) if totals.charge_total_ht else "",
         total_ht=_money(totals.total_ht, cur),
         total_tva=_money(totals.total_tva, cur),
         total_ttc=_money(totals.total_ttc, cur),
+        prepaid=_money(totals.prepaid_amount, cur) if totals.prepaid_amount else "",
         remise=_money(totals.remise_globale_ttc, cur) if totals.remise_globale_ttc else "",
         net=_money(totals.montant_a_payer, cur),
     )
@@ -728,20 +773,32 @@ def _step_lines(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     if request.method == "POST":
         action = _action(request)
         rows = _raw_rows(request.POST)
+        ac_rows = _raw_allowance_charges(request.POST)
         discount = DiscountForm(request.POST)
-        if action == "add_line" or action.startswith("remove_line:"):
+        if action in ("add_line", "add_ac") or action.startswith(("remove_line:", "remove_ac:")):
             # Rows are added or removed on the re-displayed form; nothing is lost and nothing saved yet.
             if action == "add_line":
                 rows.append({"unit": "C62", "quantity": "1", "vat_rate": rows[-1]["vat_rate"] if rows else "20"})
+            elif action == "add_ac":
+                ac_rows.append({"nature": "remise", "vat_rate": rows[-1]["vat_rate"] if rows else "20"})
             else:
+                target = rows if action.startswith("remove_line:") else ac_rows
                 index = _int(action.split(":", 1)[1])
-                if index is not None and 0 <= index < len(rows):
-                    rows.pop(index)
+                if index is not None and 0 <= index < len(target):
+                    target.pop(index)
             formset = _unbound_lines(rows)
+            ac_formset = AllowanceChargeFormSet(prefix="ac", initial=ac_rows)
             discount.is_valid()
         else:
             formset = LineFormSet(request.POST, prefix="lines")
-            if formset.is_valid() and discount.is_valid():
+            # A form posted without the remises block (an older page) leaves the remises as they are.
+            ac_posted = "ac-TOTAL_FORMS" in request.POST
+            ac_formset = (
+                AllowanceChargeFormSet(request.POST, prefix="ac")
+                if ac_posted
+                else AllowanceChargeFormSet(prefix="ac", initial=_allowance_charges_of(invoice))
+            )
+            if formset.is_valid() and (not ac_posted or ac_formset.is_valid()) and discount.is_valid():
                 lines = formset.lines()
                 try:
                     invoice = invoice_draft_update(
@@ -753,9 +810,10 @@ def _step_lines(request: HttpRequest, invoice: Invoice) -> HttpResponse:
                             **_next_step_data(invoice, 3, action),
                         },
                         lines=lines,
+                        allowance_charges=ac_formset.items() if ac_posted else None,
                     )
                 except ApplicationError as exc:
-                    _line_error(formset, discount, exc.field or "", exc.message)
+                    _line_error(formset, discount, exc.field or "", exc.message, ac_formset)
                 else:
                     if action != "next":
                         return _after_save(request, invoice, 3, action)
@@ -763,31 +821,46 @@ def _step_lines(request: HttpRequest, invoice: Invoice) -> HttpResponse:
                     if not blocking:
                         return _after_save(request, invoice, 3, action)
                     for finding in blocking:
-                        _line_error(formset, discount, finding.field, finding.message)
+                        _line_error(formset, discount, finding.field, finding.message, ac_formset)
                     messages.warning(request, "Brouillon enregistré. Corrigez les points signalés pour continuer.")
-            status = 400 if (formset.total_error_count() or discount.errors or formset.non_form_errors()) else 200
+            has_errors = (
+                formset.total_error_count()
+                or (ac_posted and ac_formset.total_error_count())
+                or discount.errors
+                or formset.non_form_errors()
+            )
+            status = 400 if has_errors else 200
     else:
         formset = _unbound_lines(_rows_of(invoice))
+        ac_formset = AllowanceChargeFormSet(prefix="ac", initial=_allowance_charges_of(invoice))
         discount = DiscountForm(
             initial={
                 "remise_globale_ttc": _number_text(invoice.remise_globale_ttc) if invoice.remise_globale_ttc else "",
                 "motif_remise_globale": invoice.motif_remise_globale,
+                "prepaid_amount": _number_text(invoice.prepaid_amount) if invoice.prepaid_amount else "",
             }
         )
         if _wants_check(request):
             for finding in _blocking(invoice_precheck(invoice=invoice), 3):
-                _line_error(formset, discount, finding.field, finding.message)
+                _line_error(formset, discount, finding.field, finding.message, ac_formset)
     remise = _remise_of(discount, invoice)
     context = _step_context(
         invoice,
         3,
         formset=formset,
+        ac_formset=ac_formset,
         discount=discount,
-        totals=_totals_context(invoice, formset, remise),
+        totals=_totals_context(invoice, formset, remise, ac_formset, _prepaid_of(discount, invoice)),
         vat_rates=[rate.replace(".", ",") for rate in VAT_RATE_HINTS],
         lines_errors=getattr(formset, "_choeur_errors", []),
     )
     return render(request, "portal/invoices/step_lines.html", context, status=status)
+
+
+def _prepaid_of(discount: DiscountForm, invoice: Invoice):
+    if discount.is_bound:
+        return discount.cleaned_data.get("prepaid_amount") if discount.is_valid() else None
+    return invoice.prepaid_amount
 
 
 def _remise_of(discount: DiscountForm, invoice: Invoice):
@@ -796,12 +869,18 @@ def _remise_of(discount: DiscountForm, invoice: Invoice):
     return invoice.remise_globale_ttc
 
 
-def _line_error(formset, discount, field: str, message: str) -> None:
-    """Put an error on the line row it names (`lines.<index>.<field>`, index among the non-blank rows)."""
+def _line_error(formset, discount, field: str, message: str, ac_formset=None) -> None:
+    """Put an error on the line row it names (`lines.<index>.<field>`, index among the non-blank rows), or
+    on the remise/charge row (`allowance_charges.<index>`)."""
     if field in discount.fields:
         _add_error(discount, field, message)
         return
     parts = field.split(".")
+    if parts[0] == "allowance_charges" and ac_formset is not None and len(parts) >= 2 and parts[1].isdigit():
+        filled = [form for form in ac_formset.forms if not (form.is_bound and form.is_valid() and form.is_blank())]
+        if int(parts[1]) < len(filled):
+            _add_error(filled[int(parts[1])], None, message)
+            return
     if parts[0] == "lines" and len(parts) >= 2 and parts[1].isdigit():
         filled = [form for form in formset.forms if not _form_blank(form)]
         index = int(parts[1])
@@ -830,12 +909,20 @@ def invoice_draft_totals(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _issued_or_404(request, pk)
     formset = LineFormSet(request.POST, prefix="lines")
     formset.is_valid()
+    ac_formset = (
+        AllowanceChargeFormSet(request.POST, prefix="ac")
+        if "ac-TOTAL_FORMS" in request.POST
+        else AllowanceChargeFormSet(prefix="ac", initial=_allowance_charges_of(invoice))
+    )
+    ac_formset.is_valid()
     discount = DiscountForm(request.POST)
-    remise = discount.cleaned_data.get("remise_globale_ttc") if discount.is_valid() else None
+    valid = discount.is_valid()
+    remise = discount.cleaned_data.get("remise_globale_ttc") if valid else None
+    prepaid = discount.cleaned_data.get("prepaid_amount") if valid else None
     response = render(
         request,
         "portal/invoices/_totals.html",
-        {"totals": _totals_context(invoice, formset, remise), "oob": True, "invoice": invoice},
+        {"totals": _totals_context(invoice, formset, remise, ac_formset, prepaid), "oob": True, "invoice": invoice},
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -925,14 +1012,19 @@ def _summary_context(invoice: Invoice, findings: list[Finding] | None = None) ->
         }
         for line in lines
     ]
-    if invoice.is_draft and lines:
-        totals = compute_totals(lines, type_tva=invoice.type_tva, remise_globale_ttc=invoice.remise_globale_ttc)
-        vat_rows = [(r.rate, r.base_ht, r.vat_amount) for r in totals.vat_breakdown]
+    computed = None
+    if invoice.is_draft and lines and not invoice.amounts_from_document:
+        computed = computed_totals(invoice, lines)
+        vat_rows = [(r.rate, r.base_ht, r.vat_amount) for r in computed.vat_breakdown]
     else:
         vat_rows = [(v.rate, v.base_ht, v.vat_amount) for v in invoice.vat_lines.all()]
+    detail = invoice_amounts(invoice, computed=computed)
+    for row in rows:
+        row["details"] = detail["line_details"].get(row["line"].pk, "")
     grouped = _findings_by_step(findings) if findings is not None else {}
     return {
         "rows": rows,
+        "amount_detail": detail,
         "vat_rows": [{"rate": format_rate(r), "base": _money(b, cur), "vat": _money(v, cur)} for r, b, v in vat_rows],
         "amounts": {
             "total_ht": _money(invoice.total_ht, cur),

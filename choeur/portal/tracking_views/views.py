@@ -50,6 +50,7 @@ from choeur.invoices.services import invoice_event_record
 from choeur.invoices.stats import side_stats
 from choeur.invoices.tracking import invoice_next_step
 from choeur.invoices.workflow import TRANSITIONS_BY_NAME
+from choeur.portal.amounts import invoice_amounts
 from choeur.portal.tracking_views.forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
@@ -462,6 +463,7 @@ class LineRow:
     quantity: str
     unit_price: str
     rate: str
+    details: str = ""
 
 
 def _render_detail(
@@ -475,6 +477,7 @@ def _render_detail(
 ) -> HttpResponse:
     shown_status = status_for_supplier(invoice) if viewer.sees_as_supplier else invoice.status
     clock = invoice_payment_clock_view(invoice=invoice, for_supplier=viewer.sees_as_supplier)
+    amounts = invoice_amounts(invoice)
     context = {
         "title": f"Facture {invoice.number or '(brouillon)'}",
         "nav_section": "tracking",
@@ -484,10 +487,16 @@ def _render_detail(
         "shown_status_label": S(shown_status).label,
         "badge": STATUS_BADGES.get(shown_status, "info"),
         "lines": [
-            LineRow(line, _trim(line.quantity), _trim(line.unit_price_ht), _trim(line.vat_rate))
+            LineRow(
+                line,
+                _trim(line.quantity),
+                _trim(line.unit_price_ht),
+                _trim(line.vat_rate),
+                amounts["line_details"].get(line.pk, ""),
+            )
             for line in invoice.lines.all()
         ],
-        "vat_lines": [(vat, _trim(vat.rate)) for vat in invoice.vat_lines.all()],
+        "amounts": amounts,
         "attachments": list(invoice.attachments.all()),
         "timeline": _timeline(invoice, viewer),
         "next_step": invoice_next_step(invoice=invoice, payment_deadline=clock.get("deadline"), status=shown_status),

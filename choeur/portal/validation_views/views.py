@@ -35,6 +35,7 @@ from choeur.invoices.validation_circuit import (
     validation_queue,
     validation_structures_of,
 )
+from choeur.portal.amounts import invoice_amounts
 from choeur.portal.validation_views.forms import (
     DECISION_FORMS,
     RefuseForm,
@@ -120,6 +121,7 @@ def _detail(request: HttpRequest, invoice, forms: dict, *, status: int = 200) ->
             "row": _row(invoice, now),
             "valideur": valideur,
             "lines": list(invoice.lines.all()),
+            "amounts": invoice_amounts(invoice),
             "vat_lines": list(invoice.vat_lines.all()),
             "attachments": list(invoice.attachments.all()),
             "detail_url": invoice_detail_url(invoice.pk),

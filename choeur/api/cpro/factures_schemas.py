@@ -125,6 +125,12 @@ def facture_object(
                 "lignePosteMontantHtApresRemise": money(line.line_net_ht),
                 "lignePosteMontantTva": money(line.line_vat),
                 "lignePosteMontantTtcApresRemise": money(line.line_net_ht + line.line_vat),
+                # EN 16931 terms Chorus Pro's answer has no field for (Chœur extensions, documented).
+                "lignePosteMontantChargesHT": money(line.charge_ht),
+                "lignePostePrixBrutHT": money(line.gross_price_ht),
+                "lignePosteRabaisPrixHT": money(line.price_discount_ht),
+                "lignePosteQuantiteBasePrix": money(line.price_base_quantity),
+                "lignePosteCategorieTva": line.vat_category,
             }
             for line in invoice.lines.all()
         ],
@@ -138,6 +144,8 @@ def facture_object(
                 "ligneTvaTauxManuel": money(row.rate),
                 "ligneTvaMontantBaseHtParTaux": money(row.base_ht),
                 "ligneTvaMontantTvaParTaux": money(row.vat_amount),
+                "ligneTvaMotifExoneration": row.exemption_reason,
+                "ligneTvaCodeMotifExoneration": row.exemption_reason_code,
             }
             for row in invoice.vat_lines.all()
         ],
@@ -233,7 +241,30 @@ def facture_object(
             "motifRemiseGlobaleTTC": invoice.motif_remise_globale,
             "montantTtcTotal": money(ttc),
             "montantAPayer": money(invoice.montant_a_payer),
+            # EN 16931 totals (BT-106, BT-107, BT-108, BT-113, BT-114): Chœur extensions.
+            "montantLignesHT": money(invoice.line_total_ht),
+            "montantRemisesHT": money(invoice.allowance_total_ht),
+            "montantChargesHT": money(invoice.charge_total_ht),
+            "montantDejaPaye": money(invoice.prepaid_amount),
+            "montantArrondi": money(invoice.rounding_amount),
         },
+        "remisesEtCharges": [
+            {
+                "remiseOuCharge": "CHARGE" if row.is_charge else "REMISE",
+                "numeroLigne": row.line.position if row.line_id else None,
+                "montantHT": money(row.amount),
+                "baseHT": money(row.base_amount),
+                "pourcentage": money(row.percentage),
+                "motif": row.reason,
+                "codeMotif": row.reason_code,
+                "categorieTva": row.vat_category,
+                "tauxTva": money(row.vat_rate),
+            }
+            for row in invoice.allowance_charges.select_related("line").order_by("line_id", "position")
+        ],
+        "periodeFacturation": {"dateDebut": day(invoice.period_start), "dateFin": day(invoice.period_end)},
+        "dateLivraison": day(invoice.delivery_date),
+        "autresTermesMetier": invoice.business_terms or {},
         "pieceJointePrincipale": {
             "idPieceJointePrincipale": invoice.main_document_id,
             "designationPieceJointePrincipale": invoice.main_document_name,

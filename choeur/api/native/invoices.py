@@ -73,8 +73,16 @@ class LineOut(Schema):
     quantity: Decimal
     unit: str
     unit_price_ht: Decimal
-    discount_ht: Decimal
+    discount_ht: Decimal = Field(description="Somme des remises de la ligne (BT-136).")
+    charge_ht: Decimal = Field(description="Somme des charges de la ligne (BT-141).")
+    price_base_quantity: Decimal = Field(description="Quantité de base du prix (BT-149).")
+    gross_price_ht: Decimal | None = Field(description="Prix brut (BT-148).")
+    price_discount_ht: Decimal | None = Field(description="Rabais sur le prix (BT-147).")
     vat_rate: Decimal
+    vat_category: str = Field(description="Catégorie de TVA de la ligne (BT-151), vide : déduite du type de TVA.")
+    period_start: date | None
+    period_end: date | None
+    note: str
     line_net_ht: Decimal
 
 
@@ -83,6 +91,36 @@ class VatLineOut(Schema):
     category: str
     base_ht: Decimal
     vat_amount: Decimal
+    exemption_reason: str
+    exemption_reason_code: str
+
+
+class AllowanceChargeOut(Schema):
+    is_charge: bool = Field(description="Vrai pour une charge (BG-21, BG-28), faux pour une remise (BG-20, BG-27).")
+    line_position: int | None = Field(description="Numéro de la ligne, vide pour une remise ou charge de document.")
+    amount: Decimal
+    base_amount: Decimal | None
+    percentage: Decimal | None
+    reason: str
+    reason_code: str
+    vat_category: str
+    vat_rate: Decimal | None
+
+
+class AmountsOut(Schema):
+    """The EN 16931 totals (BG-22) beside Chorus Pro's."""
+
+    line_total_ht: Decimal | None = Field(description="Somme des montants nets des lignes (BT-106).")
+    allowance_total_ht: Decimal = Field(description="Remises au niveau du document (BT-107).")
+    charge_total_ht: Decimal = Field(description="Charges au niveau du document (BT-108).")
+    total_ht: Decimal | None = Field(description="Total HT (BT-109).")
+    total_tva: Decimal | None = Field(description="Total TVA (BT-110).")
+    total_ttc: Decimal | None = Field(description="Total TTC (BT-112).")
+    prepaid_amount: Decimal = Field(description="Montant déjà payé (BT-113).")
+    remise_globale_ttc: Decimal = Field(description="Remise globale TTC de Chorus Pro.")
+    rounding_amount: Decimal = Field(description="Arrondi (BT-114).")
+    montant_a_payer: Decimal | None = Field(description="Net à payer (BT-115).")
+    from_document: bool = Field(description="Montants repris du XML déposé (UBL, CII, Factur-X).")
 
 
 class AttachmentOut(Schema):
@@ -114,6 +152,12 @@ class InvoiceDetailOut(InvoiceOut):
     main_document: DocumentOut | None
     lines: list[LineOut]
     vat_lines: list[VatLineOut]
+    amounts: AmountsOut
+    allowance_charges: list[AllowanceChargeOut]
+    period_start: date | None = Field(description="Début de la période de facturation (BT-73).")
+    period_end: date | None = Field(description="Fin de la période de facturation (BT-74).")
+    delivery_date: date | None = Field(description="Date de livraison (BT-72).")
+    business_terms: dict = Field(description="Autres termes métier EN 16931 (références, bénéficiaire, livraison…).")
     attachments: list[AttachmentOut]
     available_transitions: list[TransitionOut] = Field(
         description="Les actions que votre structure peut faire maintenant (POST …/transitions)."
@@ -249,6 +293,37 @@ def _detail(request, invoice: Invoice) -> dict:
         ),
         "lines": list(invoice.lines.order_by("position")),
         "vat_lines": list(invoice.vat_lines.all()),
+        "amounts": {
+            "line_total_ht": invoice.line_total_ht,
+            "allowance_total_ht": invoice.allowance_total_ht,
+            "charge_total_ht": invoice.charge_total_ht,
+            "total_ht": invoice.total_ht,
+            "total_tva": invoice.total_tva,
+            "total_ttc": invoice.total_ttc,
+            "prepaid_amount": invoice.prepaid_amount,
+            "remise_globale_ttc": invoice.remise_globale_ttc,
+            "rounding_amount": invoice.rounding_amount,
+            "montant_a_payer": invoice.montant_a_payer,
+            "from_document": invoice.amounts_from_document,
+        },
+        "allowance_charges": [
+            {
+                "is_charge": row.is_charge,
+                "line_position": row.line.position if row.line_id else None,
+                "amount": row.amount,
+                "base_amount": row.base_amount,
+                "percentage": row.percentage,
+                "reason": row.reason,
+                "reason_code": row.reason_code,
+                "vat_category": row.vat_category,
+                "vat_rate": row.vat_rate,
+            }
+            for row in invoice.allowance_charges.select_related("line").order_by("line_id", "position")
+        ],
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "delivery_date": invoice.delivery_date,
+        "business_terms": invoice.business_terms or {},
         "attachments": [
             {
                 "id": attachment.pk,

@@ -125,7 +125,15 @@ def test_a_percentage_allowance_is_its_base_times_its_rate():
 
 def test_a_line_priced_by_gross_price_and_discount_per_hundred_units():
     totals = compute_totals(
-        [{"quantity": 250, "gross_price_ht": "12", "price_discount_ht": "2", "price_base_quantity": 100, "vat_rate": 20}]
+        [
+            {
+                "quantity": 250,
+                "gross_price_ht": "12",
+                "price_discount_ht": "2",
+                "price_base_quantity": 100,
+                "vat_rate": 20,
+            }
+        ]
     )
     assert totals.lines[0].net_price == Decimal("10")
     assert totals.line_total_ht == Decimal("25.00")

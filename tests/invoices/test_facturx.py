@@ -14,8 +14,8 @@ from pypdf import PdfReader
 
 from choeur.invoices.enums import Cadre, PaymentMode, TypeTva
 from choeur.invoices.services import invoice_draft_update, invoice_send
-from tests.flows.en16931_examples import ARTEFACTS_DIR, official_fatal_rules
 from tests.directory.factories import ServiceFactory, StructureFactory
+from tests.flows.en16931_examples import ARTEFACTS_DIR, official_fatal_rules
 from tests.invoices.factories import InvoiceFactory, issuer_for
 
 pytestmark = pytest.mark.django_db

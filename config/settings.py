@@ -296,3 +296,6 @@ CHOEUR_FLOW_INSTANCE_CODE = env("CHOEUR_FLOW_INSTANCE_CODE", "001")
 # Rule sets applied to deposited invoices: "en16931", or "fr" to add the BR-FR layer (blocking or not:
 # CHOEUR_BR_FR_BLOCKING).
 CHOEUR_FLOW_RULES = env("CHOEUR_FLOW_RULES", "en16931")
+# Official artefact releases installed by the operator (`choeur artefacts install`), e.g. the CEN EN 16931 XSLTs
+# that no package ships: without them, CII is judged by the Factur-X EN 16931 rules (docs/validation.md).
+CHOEUR_ARTEFACTS_DIR = env("CHOEUR_ARTEFACTS_DIR", str(VAR_DIR / "artefacts"))

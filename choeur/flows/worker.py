@@ -348,6 +348,7 @@ def _read_documents(*, flow: Flow, validator: Callable[..., list]) -> list[Docum
         filename=flow.filename,
         rules=settings.CHOEUR_FLOW_RULES,
         syntaxe_flux=flow.syntaxe_flux_declared or None,
+        policy="plateforme",  # the acceptance table of validation/policy.py
     )
     if not reports:
         raise FlowRejected(

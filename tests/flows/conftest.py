@@ -61,3 +61,24 @@ def ubl_invoice() -> bytes:
 @pytest.fixture
 def cii_invoice() -> bytes:
     return fixture_bytes("cii_facture_b2g.xml")
+
+
+@pytest.fixture
+def cen_release():
+    """The CEN CII XSLT judges (installed for the session from ../shared/artefacts); skipped, saying so, when
+    the operator's copy is absent on this machine."""
+    from choeur.flows.validation import schematron
+
+    if not schematron.available("cen-cii"):
+        pytest.skip("Artefacts CEN absents : ../shared/artefacts/en16931-1.3.16 introuvable sur cette machine.")
+
+
+@pytest.fixture
+def no_cen_release(tmp_path):
+    """No installed release: the engine's fallback (a fresh `make run` before `choeur artefacts install`)."""
+    from choeur.flows.validation import artefacts
+
+    previous = artefacts.store_dir()
+    artefacts.configure_store(tmp_path / "empty-store")
+    yield
+    artefacts.configure_store(previous)

@@ -27,9 +27,11 @@ def corpus_files(corpus: Path = CORPUS) -> list[Path]:
 
 
 def verdict(path: Path) -> dict:
+    """The CEN verdict (`rules="en16931"`, policy `cen`) and what the platform accepts (policy `plateforme`)."""
     from choeur.flows.validation import validate_path
 
     reports = validate_path(path, rules="en16931")
+    platform = validate_path(path, rules="en16931", policy="plateforme")
     return {
         "valid": all(r.valid for r in reports),
         "documents": [
@@ -39,10 +41,25 @@ def verdict(path: Path) -> dict:
                 "syntax": r.syntax,
                 "profile": r.profile,
                 "blocking_rules": sorted({f.rule for f in r.findings if f.blocking}),
+                "plateforme_blocking_rules": sorted({f.rule for f in p.findings if f.blocking}),
             }
-            for r in reports
+            for r, p in zip(reports, platform, strict=True)
         ],
     }
+
+
+def install_cen_release() -> None:
+    """Record with the CEN release of ../shared/artefacts, installed in a temporary store as the tests do."""
+    import tempfile
+
+    from choeur.flows.validation import artefacts
+
+    release = REPO.parent / "shared" / "artefacts" / "en16931-1.3.16"
+    if not release.is_dir():
+        raise SystemExit(f"Artefacts CEN absents : {release} (les verdicts enregistrés sont ceux du CEN).")
+    store = tempfile.mkdtemp(prefix="choeur-artefacts-")
+    artefacts.configure_store(store)
+    artefacts.install(release)
 
 
 def main() -> int:
@@ -51,6 +68,7 @@ def main() -> int:
         return 1
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    install_cen_release()
     verdicts = {str(path.relative_to(CORPUS)): verdict(path) for path in corpus_files()}
     OUTPUT.write_text(json.dumps(verdicts, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     valid = sum(v["valid"] for v in verdicts.values())

@@ -140,19 +140,27 @@ def test_syntaxe_flux_option_is_checked():
 
 
 def test_warnings_are_listed_and_information_only_on_request(tmp_path):
+    from choeur.flows.validation import schematron
     from tests.flows.conftest import facturx_pdf
+
+    plain = tmp_path / "facture.pdf"
+    plain.write_bytes(facturx_pdf(fixture_bytes("cii_facture_b2g.xml"), name="invoice.xml"))
+    code, out, _ = _run(str(plain))
+    assert code == 0
+    assert "(1 avertissement)" in out
+    assert "[avertissement] CHOEUR-PDF-NOM-XML" in out
+    assert "[information]" not in out
 
     xml = fixture_bytes("cii_facture_b2g.xml").replace(
         b"<ram:LineTotalAmount>500.00</ram:LineTotalAmount>",
         b'<ram:LineTotalAmount currencyID="EUR">500.00</ram:LineTotalAmount>',
         1,
     )
-    pdf = tmp_path / "facture.pdf"
+    pdf = tmp_path / "devise.pdf"
     pdf.write_bytes(facturx_pdf(xml, name="invoice.xml"))
-    code, out, _ = _run(str(pdf))
-    assert code == 0
-    assert "(1 avertissement, 1 information)" in out
-    assert "[avertissement] CHOEUR-PDF-NOM-XML" in out
-    assert "[information]" not in out
-    code, out, _ = _run("--details", str(pdf))
+    code, out, _ = _run("--details", "--policy", "plateforme", str(pdf))
+    # Factur-X only informs that the attribute is not used; the CEN forbids it (a CII-DT rule, fatal).
     assert "[information] FX-SCH : L'attribut @currencyID n'est pas prévu dans ce profil" in out
+    if schematron.available("cen-cii"):
+        assert code == 1
+        assert "CII-DT-031" in out

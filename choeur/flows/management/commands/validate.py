@@ -43,6 +43,15 @@ class Command(BaseCommand):
             help="en16931 : XSD et règles EN 16931 (défaut) ; fr : ajoute les règles françaises BR-FR, bloquantes.",
         )
         parser.add_argument(
+            "--policy",
+            choices=["cen", "plateforme"],
+            default="cen",
+            help=(
+                "cen : le verdict des règles CEN EN 16931 (défaut) ; plateforme : ce que la plateforme accepte "
+                "au dépôt (règles Factur-X du profil, règles CEN consultatives pour MINIMUM, BASIC WL, EXTENDED)."
+            ),
+        )
+        parser.add_argument(
             "--syntaxe-flux",
             dest="syntaxe_flux",
             default=None,
@@ -70,7 +79,11 @@ class Command(BaseCommand):
         reports = []
         for path in files:
             for report in validate_path(
-                path, rules=rules, fr_blocking=rules == "fr", syntaxe_flux=options["syntaxe_flux"]
+                path,
+                rules=rules,
+                fr_blocking=rules == "fr",
+                syntaxe_flux=options["syntaxe_flux"],
+                policy=options["policy"],
             ):
                 report.filename = str(path)
                 reports.append(report)

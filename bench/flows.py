@@ -215,9 +215,14 @@ def _drain_side_effects(timeout: float = 600) -> dict:
     from django_tasks_db.models import DBTaskResult
 
     waiting = DBTaskResult.objects.filter(
-        task_path="choeur.invoices.tasks.invoice_status_changed", status__in=("READY", "RUNNING")
+        task_path__in=("choeur.invoices.tasks.invoice_status_changed", "choeur.invoices.tasks.invoice_status_changes"),
+        status__in=("READY", "RUNNING"),
     )
-    count = waiting.count()
+    # A flow's batch enqueues one task for all its status changes (core.tasks.tasks_batched): count the changes.
+    count = 0
+    for task_path, args_kwargs in waiting.values_list("task_path", "args_kwargs"):
+        args = (args_kwargs or {}).get("args") or [[]]
+        count += len(args[0]) if task_path.endswith("invoice_status_changes") else 1
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
     while waiting.exists():

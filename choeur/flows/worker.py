@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError
+from choeur.core.tasks import tasks_batched, tasks_batched_discard, tasks_batched_mark
 from choeur.flows.enums import ErrorNature, FlowState, ItemStatus
 from choeur.flows.models import Flow, FlowItem
 from choeur.invoices.services import invoice_lookups_memoised
@@ -648,6 +649,7 @@ def _integrate_document(
             item = FlowItem.objects.select_for_update().get(pk=item_id)
             if item.status != ItemStatus.EN_COURS or item.invoice_id:
                 return  # Done by an earlier attempt.
+        mark = tasks_batched_mark()
         try:
             supplier = _supplier_for(flow=flow, document=document)
             try:
@@ -664,6 +666,7 @@ def _integrate_document(
                     numero_flux_depot=flow.numero_flux_depot,
                 )
             except ApplicationError as exc:
+                tasks_batched_discard(mark)  # the creation's savepoint rolled back: so do its side effects
                 invoice = (
                     _our_earlier_invoice(flow=flow, supplier=supplier, document=document)
                     if exc.code == "DOUBLON"
@@ -672,6 +675,7 @@ def _integrate_document(
                 if invoice is None:
                     raise
         except ApplicationError as exc:
+            tasks_batched_discard(mark)
             FlowItem.objects.filter(pk=item_id).update(
                 status=ItemStatus.REJETEE,
                 errors=[
@@ -789,7 +793,8 @@ def _integrate_batches(
         # invoice. A worker killed mid-batch loses that batch only; the next attempt redoes it (its items
         # are still EN_COURS), so nothing is lost or made twice.
         started = time.monotonic()
-        with transaction.atomic(), audit_deferred():
+        # Side effects (status changes, renderings) enqueued once per batch and kind, not per invoice.
+        with transaction.atomic(), audit_deferred(), tasks_batched():
             _renew_lease(flow.pk, owner)
             while pending:
                 document = pending.pop(0)

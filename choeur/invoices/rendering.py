@@ -71,3 +71,17 @@ def invoice_render_documents(invoice_id: int) -> None:
         return
     invoice_certificate_file(invoice=invoice)
     invoice_readable_file(invoice=invoice)
+
+
+@task(priority=RENDER_PRIORITY)
+def invoice_render_documents_many(invoice_ids: list[int]) -> None:
+    """`invoice_render_documents` for a flow's batch (enqueued by core.tasks.tasks_batched)."""
+    failed = []
+    for invoice_id in invoice_ids:
+        try:
+            invoice_render_documents.call(invoice_id)
+        except Exception:
+            logger.exception("Rendu des documents de la facture %s en échec", invoice_id)
+            failed.append(invoice_id)
+    if failed:
+        raise RuntimeError(f"Rendu des documents des factures {failed} en échec (voir le journal).")

@@ -24,8 +24,6 @@ def invoice_status_changed(status_change_id: int) -> None:
     takes the id, not the object, since tasks are serialised (a JSON-serialisable argument for every backend).
     """
     from choeur.invoices.models import InvoiceStatusChange
-    from choeur.invoices.notifications import notify_status_change
-    from choeur.invoices.signals import invoice_status_changed as status_changed_signal
 
     # The invoice only: its parties load when used, by primary key, and most are empty (valideurs, MOE,
     # MOA). One query joining all seven took PostgreSQL's planner longer than the seven small ones.
@@ -33,6 +31,37 @@ def invoice_status_changed(status_change_id: int) -> None:
     if change is None:
         logger.warning("Changement de statut %s introuvable (transaction annulée ?)", status_change_id)
         return
+    _status_change_effects(change)
+
+
+@task(priority=SIDE_EFFECTS_PRIORITY)
+def invoice_status_changes(status_change_ids: list[int]) -> None:
+    """`invoice_status_changed` for the changes of a flow's batch, in order, with one read (enqueued by
+    core.tasks.tasks_batched). Each change's effects are independent: a failure is logged and the others go
+    on; the task then fails, naming them, and a replay is safe (see above)."""
+    from choeur.invoices.models import InvoiceStatusChange
+
+    changes = InvoiceStatusChange.objects.select_related("invoice").in_bulk(status_change_ids)
+    failed = []
+    for change_id in status_change_ids:
+        change = changes.get(change_id)
+        if change is None:
+            logger.warning("Changement de statut %s introuvable (transaction annulée ?)", change_id)
+            continue
+        try:
+            _status_change_effects(change)
+        except Exception:
+            logger.exception("Effets du changement de statut %s en échec", change_id)
+            failed.append(change_id)
+    if failed:
+        raise RuntimeError(f"Effets des changements de statut {failed} en échec (voir le journal).")
+
+
+def _status_change_effects(change) -> None:
+    from choeur.invoices.notifications import notify_status_change
+    from choeur.invoices.signals import invoice_status_changed as status_changed_signal
+
+    status_change_id = change.pk
     logger.info(
         "Facture %s (id %s) : %s → %s (%s)",
         change.invoice.number,
@@ -46,4 +75,4 @@ def invoice_status_changed(status_change_id: int) -> None:
     except Exception:
         # A mail server down must not keep the webhooks from leaving; the rows already made stay made.
         logger.exception("Notifications du changement de statut %s en échec", status_change_id)
-    status_changed_signal.send(sender=InvoiceStatusChange, change=change)
+    status_changed_signal.send(sender=type(change), change=change)

@@ -227,3 +227,36 @@ def test_gestionnaire_without_abonnement_may_deposit_for_his_structure(
         )
     flow.refresh_from_db()
     assert flow.state == FlowState.IN_INTEGRE
+
+
+def test_a_batch_enqueues_one_side_effect_task_per_kind_without_the_refused_invoice(
+    deposit, make_xml, settings, supplier, depositor
+):
+    """With the database queue (production), a flow's batch writes one task for all its status changes and
+    one for its renderings; an invoice refused in the batch (its savepoint rolled back) takes its own away."""
+    from django_tasks_db.models import DBTaskResult
+
+    from choeur.flows.enums import Channel
+    from choeur.flows.services import flow_deposit
+    from choeur.invoices.models import InvoiceStatusChange
+
+    deposit(make_xml(number="B-0"), "premier.xml")  # B-0 exists: its second deposit below is a DOUBLON
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    members = {f"{n}.xml": make_xml(number=n, issue_date=datetime.date(2026, 11, 16)) for n in ("B-1", "B-0", "B-2")}
+    flow, _ = flow_deposit(
+        structure=supplier, content=zip_of(members), filename="lot.zip", by_user=depositor, channel=Channel.PORTAIL
+    )
+    flow_process(flow_id=flow.pk)
+    flow.refresh_from_db()
+    assert flow.state == FlowState.IN_INTEGRE_PARTIEL
+    tasks = {
+        t.task_path: t.args_kwargs["args"][0] for t in DBTaskResult.objects.exclude(task_path__endswith="process_flow")
+    }
+    changes = InvoiceStatusChange.objects.filter(invoice__number__in=("B-1", "B-2")).order_by("pk")
+    assert tasks == {
+        "choeur.invoices.tasks.invoice_status_changes": [c.pk for c in changes],
+        "choeur.invoices.rendering.invoice_render_documents_many": list(
+            Invoice.objects.filter(number__in=("B-1", "B-2")).order_by("pk").values_list("pk", flat=True)
+        ),
+    }
+    assert len(tasks["choeur.invoices.tasks.invoice_status_changes"]) == 4  # DEPOSEE and MISE_A_DISPOSITION, ×2

@@ -66,6 +66,39 @@ def measure(data: bytes, *, rules: str, rounds: int = ROUNDS, round_seconds: flo
     }
 
 
+def _print(label: str, result: dict) -> None:
+    verdict = "valide" if result["valid"] else "invalide"
+    print(
+        f"  {label:<34} {result['cpu_rate']:7.1f} factures par seconde CPU ; "
+        f"{result['rate']:.1f}/s en temps réel (tours : {result['min']:.1f}–{result['max']:.1f}) ; "
+        f"latence médiane {result['latency_ms']:.1f} ms ; verdict {verdict}"
+    )
+
+
+def _engines() -> dict:
+    """CII judges: the CEN CII release of ../shared/artefacts installed in a temporary store (as an operator
+    would with `choeur artefacts install`), and the fallback (no release) — when the release is there."""
+    import tempfile
+
+    from choeur.flows.validation import artefacts
+
+    release = CORPUS.parents[1] / "artefacts" / "en16931-1.3.16"
+    if not release.is_dir():
+        print(f"Artefacts CEN absents ({release}) : CII mesurée avec le repli seulement.")
+        return {}
+    installed = tempfile.mkdtemp(prefix="choeur-bench-artefacts-")
+    empty = tempfile.mkdtemp(prefix="choeur-bench-empty-")
+    _use_store(installed)
+    artefacts.install(release)
+    return {"CEN CII": installed, "repli Factur-X": empty}
+
+
+def _use_store(path: str) -> None:
+    from choeur.flows.validation import artefacts
+
+    artefacts.configure_store(path)
+
+
 def run() -> None:
     print("\n== Validation (choeur.flows.validation) : factures validées par seconde et par cœur ==")
     if not CORPUS.exists():
@@ -77,6 +110,7 @@ def run() -> None:
     print(f"Machine : {machine_description()}")
     if hasattr(os, "getloadavg"):
         print(f"Charge moyenne de la machine au départ : {os.getloadavg()[0]:.2f} (sur {os.cpu_count()} cœurs)")
+    engines = _engines()  # before the warm-up, so that it compiles the CEN CII release too
     started = time.perf_counter()
     warm_up(rules="fr")
     print(f"Démarrage (compilation des XSLT, chargement des XSD) : {time.perf_counter() - started:.2f} s")
@@ -87,14 +121,19 @@ def run() -> None:
         data = path.read_bytes()
         print(f"\n{syntax} : {path.name} ({len(data) / 1024:.1f} Kio, taille médiane du corpus)")
         for rules, label in (("en16931", "EN 16931"), ("fr", "EN 16931 + BR-FR")):
+            if syntax == "CII" and len(engines) > 1:
+                # The same document judged by the installed CEN CII release and by the fallback, side by side.
+                for engine, store in engines.items():
+                    _use_store(store)
+                    result = measure(data, rules=rules)
+                    results[(syntax, rules, engine)] = result
+                    _print(f"{label} ({engine})", result)
+                _use_store(engines["CEN CII"])
+                results[(syntax, rules)] = results[(syntax, rules, "CEN CII")]
+                continue
             result = measure(data, rules=rules)
             results[(syntax, rules)] = result
-            verdict = "valide" if result["valid"] else "invalide"
-            print(
-                f"  {label:<17} {result['cpu_rate']:7.1f} factures par seconde CPU ; "
-                f"{result['rate']:.1f}/s en temps réel (tours : {result['min']:.1f}–{result['max']:.1f}) ; "
-                f"latence médiane {result['latency_ms']:.1f} ms ; verdict {verdict}"
-            )
+            _print(label, result)
     print()
     for syntax, target in TARGETS.items():
         result = results[(syntax, "en16931")]

@@ -56,7 +56,7 @@ from choeur.invoices.models import (
     InvoiceTemplate,
 )
 from choeur.invoices.selectors import can_issue_for
-from choeur.invoices.workflow import VALIDATED_1, VALIDATED_2, invoice_transition
+from choeur.invoices.workflow import VALIDATED_1, VALIDATED_2, invoice_status_changes_write, invoice_transition
 
 logger = logging.getLogger(__name__)
 
@@ -807,7 +807,9 @@ def _generate_certificate(invoice: Invoice, *, by_label: str, render: bool = Tru
     invoice.snapshot = {**invoice.snapshot, "certificate": data}
 
 
-def invoice_route(*, invoice: Invoice, row_locked: bool = False, persist: bool = True) -> Invoice:
+def invoice_route(
+    *, invoice: Invoice, row_locked: bool = False, persist: bool = True, pending_changes: list | None = None
+) -> Invoice:
     """The platform's next step after a deposit or a validation: to the valideur (A9/A12), to the level-2
     valideur, or to the recipient (MISE_A_DISPOSITION). `row_locked`: as for `invoice_transition`.
 
@@ -828,7 +830,12 @@ def invoice_route(*, invoice: Invoice, row_locked: bool = False, persist: bool =
     if transition is None:
         return invoice
     return invoice_transition(
-        invoice=invoice, transition=transition, channel=Channel.SYSTEME, row_locked=row_locked, persist=persist
+        invoice=invoice,
+        transition=transition,
+        channel=Channel.SYSTEME,
+        row_locked=row_locked,
+        persist=persist,
+        pending_changes=pending_changes,
     )
 
 
@@ -870,7 +877,8 @@ def _send_locked(
 
         task_enqueue_on_commit(invoice_render_documents, invoice.pk)
     # Deposit and routing change the locked row in memory; it is then written once, with everything the
-    # sending computed (one UPDATE instead of three). Their log rows reference the draft row, already there.
+    # sending computed (one UPDATE instead of three), and their two log rows in one INSERT.
+    changes: list = []
     invoice = invoice_transition(
         invoice=invoice,
         transition="deposer",
@@ -880,8 +888,9 @@ def _send_locked(
         data={"mode_depot": invoice.mode_depot, "numero_flux_depot": invoice.numero_flux_depot},
         row_locked=True,
         persist=False,
+        pending_changes=changes,
     )
-    invoice = invoice_route(invoice=invoice, row_locked=True, persist=False)
+    invoice = invoice_route(invoice=invoice, row_locked=True, persist=False, pending_changes=changes)
     try:
         # No savepoint: an IntegrityError is always re-raised, and fails the caller's transaction whole.
         with transaction.atomic(savepoint=False), invoice.saving_locked_draft():
@@ -889,6 +898,7 @@ def _send_locked(
     except IntegrityError:
         # Two sendings of the same number raced past the pré-contrôle; the partial unique index decided.
         raise _duplicate_error(invoice.number) from None
+    invoice_status_changes_write(changes)
     audit_log(
         action="invoices.invoice.send",
         actor=by,

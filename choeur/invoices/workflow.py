@@ -159,6 +159,16 @@ def _actor_label(actor, actor_structure, channel) -> str:
     return "Chœur"
 
 
+def invoice_status_changes_write(changes: list[InvoiceStatusChange]) -> None:
+    """Write the log rows a chain of `invoice_transition(..., pending_changes=…)` left, in one statement, and
+    enqueue their side effects in order (the sending: deposer then routing)."""
+    from choeur.invoices.tasks import invoice_status_changed
+
+    InvoiceStatusChange.objects.bulk_create(changes)
+    for change in changes:
+        task_enqueue_on_commit(invoice_status_changed, change.pk)
+
+
 def invoice_transition(
     *,
     invoice: Invoice,
@@ -172,6 +182,7 @@ def invoice_transition(
     expected_status: str | None = None,
     row_locked: bool = False,
     persist: bool = True,
+    pending_changes: list | None = None,
 ) -> Invoice:
     """Apply one named transition to `invoice` and return it, refreshed.
 
@@ -186,8 +197,12 @@ def invoice_transition(
       that row (a deposit being sent); it is used as is, without a second read.
     - `persist=False` (only with `row_locked`): the status is set on the row in memory and the caller saves
       it once after a chain of transitions (the sending: deposer then routing, one UPDATE instead of three);
-      the log row, audit entry and side effects are written as usual, in the same transaction.
+      the log row, audit entry and side effects are written as usual, in the same transaction — or, given
+      `pending_changes`, the log row is appended there unsaved and the caller writes the chain's rows
+      together with `invoice_status_changes_write` (which also enqueues their side effects).
     """
+    if pending_changes is not None and persist:
+        raise ValueError("pending_changes suppose persist=False.")
     if not persist and not row_locked:
         raise ValueError("persist=False suppose row_locked=True : l'appelant écrit la ligne qu'il verrouille.")
     definition = TRANSITIONS_BY_NAME.get(transition)
@@ -232,7 +247,7 @@ def invoice_transition(
         locked.status_changed_at = now
         if persist:
             locked.save(update_fields=["status", "status_changed_at", "updated_at"])
-        change = InvoiceStatusChange.objects.create(
+        change = InvoiceStatusChange(
             invoice=locked,
             from_status=current,
             to_status=definition.target,
@@ -247,6 +262,8 @@ def invoice_transition(
             data=data or {},
             created_at=now,
         )
+        if pending_changes is None:
+            change.save(force_insert=True)
         audit_log(
             action=f"invoices.invoice.{definition.name}",
             actor=actor,
@@ -261,9 +278,12 @@ def invoice_transition(
                 **({"motif": motif} if motif else {}),
             },
         )
-        from choeur.invoices.tasks import invoice_status_changed
+        if pending_changes is None:
+            from choeur.invoices.tasks import invoice_status_changed
 
-        task_enqueue_on_commit(invoice_status_changed, change.pk)
+            task_enqueue_on_commit(invoice_status_changed, change.pk)
+        else:
+            pending_changes.append(change)
     invoice.status = locked.status
     invoice.status_changed_at = locked.status_changed_at
     return locked

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from ninja import Router, Schema
 
+from choeur.api.cpro import transverses
 from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, no_result, not_found, ok
 from choeur.api.cpro.factures_common import (
     ANY_PARTY,
@@ -171,15 +172,28 @@ def _upload(request, *, content: bytes, name: str, purpose: str) -> ApiUploadedF
 
 
 @cpro_post(
-    router,
+    transverses.router,
     "ajouter/fichier",
     AjouterFichierOut,
     operation_id="ajouterFichierDansSysteme",
     summary="Déposer une pièce jointe pour une facture à venir",
     description=(
+        "Le chemin de Chorus Pro (transverses/v1, chorus-pro.md §8.5) et des clients publics. Le fichier (base64, "
+        "10 Mo au plus, sinon codeRetour 20003) est gardé pour votre structure ; son `pieceJointeId` se cite "
+        "ensuite dans `soumettre` ou `completer` (`pieceJointeComplementaire`)."
+    ),
+)
+@cpro_post(
+    router,
+    "ajouter/fichier",
+    AjouterFichierOut,
+    operation_id="ajouterFichierDansSystemeFactures",
+    summary="Déposer une pièce jointe pour une facture à venir",
+    description=(
         "Le fichier (base64, 10 Mo au plus, sinon codeRetour 20003) est gardé pour votre structure ; son "
         "`pieceJointeId` se cite ensuite dans `soumettre` ou `completer` (`pieceJointeComplementaire`). "
-        "Nom de 50 caractères au plus avec une extension admise ; le contenu doit être ce que dit l'extension."
+        "Nom de 50 caractères au plus avec une extension admise ; le contenu doit être ce que dit l'extension. "
+        "Même opération que transverses/v1/ajouter/fichier, gardée sous factures/v1 pour les intégrations existantes."
     ),
 )
 def ajouter_fichier(request, payload: AjouterFichierIn):

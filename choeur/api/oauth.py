@@ -14,8 +14,13 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import TokenView
 from oauthlib.oauth2.rfc6749 import errors
 
-from choeur.api.throttle import TOKEN_CLIENT_BACKOFF, TOKEN_IP_BACKOFF
+from choeur.core.throttle import Backoff
 from choeur.directory.raccordement import api_client_for_application, api_client_mark_used, api_client_status
+
+# A client secret at the token endpoint, per client_id: five free mistakes, then 1 s, 2 s… up to 15 minutes.
+TOKEN_CLIENT_BACKOFF = Backoff(scope="token-client", free_failures=5, max_wait_seconds=900)
+# Per IP address: more lenient, since several clients may share an address (NAT, an integrator's server).
+TOKEN_IP_BACKOFF = Backoff(scope="token-ip", free_failures=20, max_wait_seconds=900)
 
 INVALID_CLIENT_DESCRIPTION = (
     "Authentification du client refusée : vérifiez client_id et client_secret "

@@ -29,6 +29,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, PermissionDeniedError
+from choeur.core.throttle import Backoff
 from choeur.directory.models import ApiClient, ManagerAction, Structure, TechnicalAccount
 from choeur.directory.selectors import (
     is_gestionnaire,
@@ -270,6 +271,39 @@ def _password_matches(account: TechnicalAccount, password: str) -> bool:
         return False
     cache.set(_verified_key(account), digest, VERIFIED_PASSWORD_SECONDS)
     return True
+
+
+# Bad passwords of one technical account (by login, known or not): five free mistakes, then 1 s, 2 s, 4 s…
+# up to 15 minutes during which even the right password waits (answered 429 by the API, without hashing).
+TECHNICAL_ACCOUNT_BACKOFF = Backoff(scope="cpro-account", free_failures=5, max_wait_seconds=900)
+
+
+def technical_account_locked_for(account: TechnicalAccount) -> int | None:
+    """Seconds the account is still closed after repeated bad passwords, or None."""
+    return TECHNICAL_ACCOUNT_BACKOFF.retry_after(account.login)
+
+
+def technical_account_failures(account: TechnicalAccount) -> int:
+    return TECHNICAL_ACCOUNT_BACKOFF.failures(account.login)
+
+
+def technical_account_unlock(*, account: TechnicalAccount, by) -> TechnicalAccount:
+    """Lift the back-off of an account closed by bad passwords (a gestionnaire who has fixed the
+    integration's password should not wait up to 15 minutes)."""
+    _require_gestionnaire(user=by, structure=account.structure)
+    failures = technical_account_failures(account)
+    if not failures:
+        raise ApplicationError(f"Le compte technique {account.login} n'est pas verrouillé.")
+    TECHNICAL_ACCOUNT_BACKOFF.reset(account.login)
+    _record(
+        structure=account.structure,
+        by=by,
+        action="technical_account.unlocked",
+        description=f"Déverrouillage du compte technique {account.login} après {failures} mots de passe erronés.",
+        target=account,
+        data={"login": account.login, "failures": failures},
+    )
+    return account
 
 
 def technical_account_status(account: TechnicalAccount, *, now: datetime | None = None) -> str:

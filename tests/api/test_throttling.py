@@ -8,8 +8,9 @@ from unittest import mock
 import pytest
 from django.contrib.auth import hashers
 
-from choeur.api.throttle import TECHNICAL_ACCOUNT_BACKOFF, Backoff
+from choeur.core.throttle import Backoff
 from choeur.directory.raccordement import (
+    TECHNICAL_ACCOUNT_BACKOFF,
     api_client_create,
     technical_account_authenticate,
     technical_account_create,

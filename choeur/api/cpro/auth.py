@@ -34,11 +34,10 @@ from choeur.api.cpro.envelope import (
     TOKEN_REFUSED,
     CproError,
 )
-from choeur.api.throttle import TECHNICAL_ACCOUNT_BACKOFF
 from choeur.core.audit import audit_log
 from choeur.core.models import AuditEntry
 from choeur.directory.models import ApiClient, Structure, TechnicalAccount
-from choeur.directory.raccordement import technical_account_authenticate
+from choeur.directory.raccordement import TECHNICAL_ACCOUNT_BACKOFF, technical_account_authenticate
 
 ACCOUNT_HEADER = "cpro-account"
 # PISTE issues Chorus Pro tokens with the `openid` scope; settings.OAUTH2_PROVIDER["SCOPES"] describes it as

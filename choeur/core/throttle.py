@@ -5,7 +5,9 @@ A key (a technical account's login, an OAuth2 client_id, an IP address) may fail
 mistyped secret, a client retrying; then every further failure closes the key for twice as long as the
 previous one (1 s, 2 s, 4 s… up to a ceiling). While a key is closed its calls are answered 429 with
 `Retry-After` *before* any password hashing, so that a burst of bad secrets neither guesses anything nor
-loads the server. A success reopens the key.
+loads the server. A success reopens the key. The policies are declared where they are used:
+`directory.raccordement` (technical accounts, whose gestionnaire sees and lifts the lock) and `api.oauth`
+(the token endpoint).
 
 The counters live in Django's cache (shared by the server processes in production: Redis or the database
 cache); they survive the window they cover by a margin, then vanish on their own.
@@ -62,11 +64,3 @@ class Backoff:
 
     def reset(self, key: str) -> None:
         cache.delete(self._key(key))
-
-
-# A technical account's password: five free mistakes, then 1 s, 2 s… up to 15 minutes.
-TECHNICAL_ACCOUNT_BACKOFF = Backoff(scope="cpro-account", free_failures=5, max_wait_seconds=900)
-# A client secret at the token endpoint, per client_id.
-TOKEN_CLIENT_BACKOFF = Backoff(scope="token-client", free_failures=5, max_wait_seconds=900)
-# Per IP address: more lenient, since several clients may share an address (NAT, an integrator's server).
-TOKEN_IP_BACKOFF = Backoff(scope="token-ip", free_failures=20, max_wait_seconds=900)

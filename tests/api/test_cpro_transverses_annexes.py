@@ -66,3 +66,26 @@ def test_ajouter_fichier_at_its_transverses_path_feeds_soumettre(cpro, world):
     ).json()
     found = cpro.post("transverses/v1/rechercher/pj/moncompte", {"pieceJointeTypeId": 1}).json()
     assert [item["pieceJointeId"] for item in found["listePiecesJointes"]] == [uploaded["pieceJointeId"]]
+
+
+def test_consulter_cr_renders_its_pdf_once_per_state(cpro, world):
+    from unittest import mock
+
+    from choeur.flows import cr
+    from choeur.flows.models import Flow
+    from tests.api import factures_world
+
+    factures_world.flow_deposited(world)
+    numero = next(iter(world.strings))
+    with mock.patch.object(cr, "flow_cr_pdf", wraps=cr.flow_cr_pdf) as render:
+        for _ in range(3):
+            assert cpro.post("transverses/v1/consulterCR", {"numeroFluxDepot": numero}).status_code == 200
+        assert render.call_count == 1
+        # A new state: a new report.
+        flow = Flow.objects.get(numero_flux_depot=numero)
+        Flow.objects.filter(pk=flow.pk).update(
+            state="IN_REJETE", state_changed_at=flow.state_changed_at.replace(year=2027)
+        )
+        body = cpro.post("transverses/v1/consulterCR", {"numeroFluxDepot": numero}).json()
+        assert render.call_count == 2
+        assert body["etatCourantFlux"] == "IN_REJETE"

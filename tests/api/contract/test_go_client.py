@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 
+from tests.api import factures_world
 from tests.api.factures_world import PDF
 
 # Go's `TriSensAsc` constant carries a trailing space (pagination.go).
@@ -169,3 +170,82 @@ def test_two_recap_rows_at_one_rate_are_refused_naming_both(cpro, world):
     response = cpro.post("factures/v1/soumettre", body)
     assert response.status_code == 400, response.content
     assert "ligneTva[0] et ligneTva[1]" in response.json()["libelle"]
+
+
+def test_suspended_invoice_completed_with_the_go_client_requests(cpro, world):
+    factures_world.invoice_suspended(world)
+    invoice_id = world.refs["invoice:envoyee"]
+    piece_id = cpro.post("transverses/v1/ajouter/fichier", _ajouter_fichier_body()).json()["pieceJointeId"]
+
+    # CompleterFactureOptions (factures_depots.go): every field omitempty.
+    completed = cpro.post(
+        "factures/v1/completer",
+        {
+            "commentaire": "Bon de livraison joint.",
+            "identifiantFactureCPP": invoice_id,
+            "pieceJointeComplementaire": [
+                {
+                    "pieceJointeComplementaireDesignation": "Bon de livraison",
+                    "pieceJointeComplementaireId": piece_id,
+                    "pieceJointeComplementaireType": "BON_DE_LIVRAISON",
+                }
+            ],
+        },
+    )
+    assert completed.status_code == 200, completed.content
+    # CompleterFactureResponse reads these.
+    answer = completed.json()
+    assert (answer["codeRetour"], answer["identifiantFactureCPP"]) == (0, invoice_id)
+    assert answer["numeroFacture"] == "F-2026-0042" and answer["dateTraitement"] == "2026-03-02"
+    facture = cpro.post("factures/v1/consulter/fournisseur", {"identifiantFactureCPP": invoice_id}).json()["facture"]
+    assert facture["statutFacture"] == "COMPLETEE"
+    assert "Bon de livraison.pdf" in [
+        p["pieceJointeDesignation"] for p in facture["listeDesPiecesJointes"]["pieceJointe"]
+    ]
+
+
+def test_invoice_to_recycle_recycled_with_the_go_client_request(cpro, world):
+    factures_world.invoice_to_recycle(world)
+    invoice_id = world.refs["invoice:envoyee"]
+
+    # RecyclerFactureOptions: no omitempty at its level (idUtilisateurCourant 0 is sent); the references
+    # struct drops its empty fields.
+    recycled = cpro.post(
+        "factures/v1/recycler",
+        {
+            "commentaire": "Adressée au service des écoles",
+            "destinataire": {"codeDestinataire": "21690123100011", "codeServiceExecutant": "ECOLES"},
+            "idUtilisateurCourant": 0,
+            "identifiantFactureCPP": invoice_id,
+            "reference": {"numeroBonCommande": "EJ-2026-0007"},
+        },
+    )
+    assert recycled.status_code == 200, recycled.content
+    # RecyclerFactureResponse reads these.
+    answer = recycled.json()
+    assert (answer["codeRetour"], answer["identifiantFactureCPP"], answer["numeroFacture"]) == (
+        0,
+        invoice_id,
+        "F-2026-0042",
+    )
+    assert answer["dateDepot"] and answer["statutFacture"] not in ("A_RECYCLER", "")
+    facture = cpro.post("factures/v1/consulter/fournisseur", {"identifiantFactureCPP": invoice_id}).json()["facture"]
+    assert facture["destinataire"]["codeServiceExecutant"] == "ECOLES"
+    assert facture["references"]["numeroBonCommande"] == "EJ-2026-0007"
+
+
+def test_rejected_invoice_acknowledged_with_the_go_client_request(cpro, world):
+    factures_world.invoice_rejected(world)
+    invoice_id = world.refs["invoice:envoyee"]
+
+    before = cpro.post("factures/v1/rechercher/fournisseur", {"rejetTraite": True}).json()
+    assert before["codeRetour"] == 20000 and not before.get("listeFactures")
+    # TraiterRejetOptions (factures_traitements.go): all three fields always sent, cpltInfos may be "".
+    treated = cpro.post(
+        "factures/v1/traiterRejet",
+        {"cpltInfos": "", "listeDemandePaiement": [{"idDemandePaiement": invoice_id}], "motifRejet": "ERREUR_MONTANT"},
+    )
+    assert treated.status_code == 200, treated.content
+    assert treated.json()["codeRetour"] == 0
+    found = cpro.post("factures/v1/rechercher/fournisseur", {"rejetTraite": True}).json()
+    assert [row["identifiantFactureCPP"] for row in found["listeFactures"]] == [invoice_id]

@@ -13,3 +13,7 @@ ALL.append(flows.run)
 from bench import dashboard  # noqa: E402
 
 ALL.append(dashboard.run)
+
+from bench import api_reads  # noqa: E402
+
+ALL.append(api_reads.run)

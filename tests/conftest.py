@@ -76,6 +76,17 @@ def corpus_path(*parts: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Counters (rate limits, back-off) and remembered verifications live in the cache: none leaks from one
+    test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Every test writes its documents in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "files"

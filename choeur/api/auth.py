@@ -18,7 +18,6 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from choeur.directory.models import ApiClient
-from choeur.directory.raccordement import api_client_for_application
 
 
 class TokenProblem(enum.Enum):
@@ -62,13 +61,22 @@ def bearer_authenticate(header: str | None) -> TokenHolder:
     """The holder of the token in an `Authorization: Bearer <token>` header value, or `TokenRefused`."""
     token = _token_from_header(header)
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    access = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
+    # One query for the token, its application, the Chœur client wrapping it and that client's structure:
+    # every call of both APIs goes through here.
+    access = (
+        AccessToken.objects.select_related("application__choeur_client__structure")
+        .filter(token_checksum=checksum)
+        .first()
+    )
     if access is None or access.application is None:
         raise TokenRefused(TokenProblem.UNKNOWN)
     client_id = access.application.client_id
     if access.expires <= timezone.now():
         raise TokenRefused(TokenProblem.EXPIRED, client_id=client_id)
-    api_client = api_client_for_application(access.application)
+    try:
+        api_client = access.application.choeur_client
+    except ApiClient.DoesNotExist:  # an application made outside Chœur (admin, shell)
+        api_client = None
     if api_client is None or not api_client.is_usable or not api_client.structure.is_active:
         raise TokenRefused(TokenProblem.CLIENT_UNUSABLE, client_id=client_id)
     return TokenHolder(

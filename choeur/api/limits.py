@@ -29,7 +29,7 @@ from django.db import DatabaseError
 from oauth2_provider.models import AccessToken
 
 from choeur.api.call_log import api_trace
-from choeur.api.cpro.envelope import CproCode, CproError, error_response
+from choeur.api.cpro.envelope import RATE_LIMITED, TOO_LARGE, CproError, error_response
 from choeur.api.models import ApiCallLog
 from choeur.api.native.problems import Problem, problem_response
 
@@ -45,8 +45,8 @@ UPLOAD_MARKERS = ("/deposer/", "/ajouter/fichier", "/api/v1/flows")
 TOKEN_CACHE_SECONDS = 60
 
 # The two codes of the Chorus-compatible API that answer these refusals (see docs/api-cpro.md).
-CPRO_RATE_LIMITED = CproCode(10429, "CHO_REQ_00.429", 429)
-CPRO_TOO_LARGE = CproCode(10413, "CHO_REQ_00.413", 413)
+CPRO_RATE_LIMITED = RATE_LIMITED
+CPRO_TOO_LARGE = TOO_LARGE
 
 _UNITS = {
     "s": 1,

@@ -13,18 +13,23 @@ Technical-account logins follow Chorus Pro's shape, `TECH_1_<12 random character
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, PermissionDeniedError
+from choeur.core.throttle import Backoff
 from choeur.directory.models import ApiClient, ManagerAction, Structure, TechnicalAccount
 from choeur.directory.selectors import (
     is_gestionnaire,
@@ -168,6 +173,7 @@ def technical_account_revoke(*, account: TechnicalAccount, by) -> TechnicalAccou
             raise ApplicationError(f"Le compte technique {account.login} est déjà révoqué.")
         account.revoked_at = timezone.now()
         account.save(update_fields=["revoked_at"])
+        cache.delete(_verified_key(account))
         _record(
             structure=account.structure,
             by=by,
@@ -199,6 +205,7 @@ def technical_account_reset_password(
         account.password_hash = make_password(password)
         account.expires_at = now + validity
         account.save(update_fields=["password_hash", "expires_at"])
+        cache.delete(_verified_key(account))
         _record(
             structure=account.structure,
             by=by,
@@ -226,13 +233,76 @@ def technical_account_authenticate(*, login: str, password: str) -> TechnicalAcc
             _DUMMY_HASH = make_password(secrets.token_urlsafe(16))
         check_password(password or "", _DUMMY_HASH)
         return None
-    if not check_password(password or "", account.password_hash):
+    if not _password_matches(account, password or ""):
         return None
     if not account.is_usable or not account.structure.is_active:
         return None
     now = timezone.now()
-    TechnicalAccount.objects.filter(pk=account.pk).update(last_used_at=now)
-    account.last_used_at = now
+    # Every API call carries the header: write the time of use at most once a minute, not on every read.
+    if account.last_used_at is None or now - account.last_used_at >= LAST_USED_PRECISION:
+        TechnicalAccount.objects.filter(pk=account.pk).update(last_used_at=now)
+        account.last_used_at = now
+    return account
+
+
+# Verifying a password with the password hasher costs ~100 ms by design, and every Chorus client sends the
+# technical password on every call. A verified password is remembered as a keyed digest (HMAC-SHA256 under
+# SECRET_KEY) of the account, its stored hash and the password: the cache never holds the password, a
+# digest is worthless without SECRET_KEY, and a new password (a new stored hash) no longer matches it.
+VERIFIED_PASSWORD_SECONDS = 3600
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _verified_key(account: TechnicalAccount) -> str:
+    return f"choeur:technical-account:verified:{account.pk}"
+
+
+def _password_digest(account: TechnicalAccount, password: str) -> str:
+    message = f"{account.pk}\x00{account.password_hash}\x00{password}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _password_matches(account: TechnicalAccount, password: str) -> bool:
+    digest = _password_digest(account, password)
+    remembered = cache.get(_verified_key(account))
+    if isinstance(remembered, str) and hmac.compare_digest(remembered, digest):
+        return True
+    if not check_password(password, account.password_hash):
+        return False
+    cache.set(_verified_key(account), digest, VERIFIED_PASSWORD_SECONDS)
+    return True
+
+
+# Bad passwords of one technical account (by login, known or not): five free mistakes, then 1 s, 2 s, 4 s…
+# up to 15 minutes during which even the right password waits (answered 429 by the API, without hashing).
+TECHNICAL_ACCOUNT_BACKOFF = Backoff(scope="cpro-account", free_failures=5, max_wait_seconds=900)
+
+
+def technical_account_locked_for(account: TechnicalAccount) -> int | None:
+    """Seconds the account is still closed after repeated bad passwords, or None."""
+    return TECHNICAL_ACCOUNT_BACKOFF.retry_after(account.login)
+
+
+def technical_account_failures(account: TechnicalAccount) -> int:
+    return TECHNICAL_ACCOUNT_BACKOFF.failures(account.login)
+
+
+def technical_account_unlock(*, account: TechnicalAccount, by) -> TechnicalAccount:
+    """Lift the back-off of an account closed by bad passwords (a gestionnaire who has fixed the
+    integration's password should not wait up to 15 minutes)."""
+    _require_gestionnaire(user=by, structure=account.structure)
+    failures = technical_account_failures(account)
+    if not failures:
+        raise ApplicationError(f"Le compte technique {account.login} n'est pas verrouillé.")
+    TECHNICAL_ACCOUNT_BACKOFF.reset(account.login)
+    _record(
+        structure=account.structure,
+        by=by,
+        action="technical_account.unlocked",
+        description=f"Déverrouillage du compte technique {account.login} après {failures} mots de passe erronés.",
+        target=account,
+        data={"login": account.login, "failures": failures},
+    )
     return account
 
 

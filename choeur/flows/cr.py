@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -116,6 +117,20 @@ def flow_cr_pdf(flow: Flow) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+# Clients poll consulterCR until a final state, and rendering the PDF costs ~80 ms: it is kept per state
+# of the flow (its items and errors are written together with the state change that ends processing).
+CR_PDF_CACHE_SECONDS = 600
+
+
+def flow_cr_pdf_cached(flow: Flow) -> bytes:
+    key = f"choeur:flows:cr-pdf:{flow.pk}:{flow.state}:{flow.state_changed_at.timestamp()}"
+    content = cache.get(key)
+    if content is None:
+        content = flow_cr_pdf(flow)
+        cache.set(key, content, CR_PDF_CACHE_SECONDS)
+    return content
+
+
 def consulter_cr(flow: Flow) -> dict[str, Any]:
     """The answer of `transverses/v1/consulterCR`, with the PDF report in base64."""
     return {
@@ -129,7 +144,7 @@ def consulter_cr(flow: Flow) -> dict[str, Any]:
         "designationPartenaire": flow.structure.designation,
         "etatCourantFlux": flow.state,
         "dateHeureEtatCourantFlux": _datetime(flow.state_changed_at),
-        "fichierCR": base64.b64encode(flow_cr_pdf(flow)).decode("ascii"),
+        "fichierCR": base64.b64encode(flow_cr_pdf_cached(flow)).decode("ascii"),
     }
 
 

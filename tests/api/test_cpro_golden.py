@@ -57,6 +57,8 @@ ID_KEYS = {
     "idServiceFournisseur": "service",
     "idServiceDestinataire": "service",
     "pieceJointeId": "piece",
+    "pieceJointeStructureId": "structure",
+    "pieceJointeUtilisateurId": "account",
     "idPieceJointePrincipale": "file",
     "histoStatutId": "status_change",
     "evenementId": "status_change",
@@ -67,7 +69,7 @@ ID_KEYS = {
 HASH_KEYS = {"empreinteCertificatDepot"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Base64 documents of answers, compared by kind (their bytes carry generation dates and ids).
-BINARY_KEYS = {"fichierCR", "fichierResultat"}
+BINARY_KEYS = {"fichierCR", "fichierResultat", "pieceJointe"}
 _MAGIC = ((b"%PDF", "pdf"), (b"PK\x03\x04", "zip"), (b"<?xml", "xml"))
 
 

@@ -59,3 +59,29 @@ def test_gestionnaire_creates_a_technical_account(page, client, live_server):
     page.get_by_role("link", name="J'ai copié le secret, revenir à la liste").click()
     page.locator("code", has_text=login).wait_for()
     assert password not in page.content()
+
+
+def test_gestionnaire_sees_a_locked_technical_account_and_unlocks_it(page, client, live_server):
+    from choeur.directory.raccordement import (
+        TECHNICAL_ACCOUNT_BACKOFF,
+        technical_account_create,
+        technical_account_locked_for,
+    )
+
+    structure = StructureFactory(raison_sociale="Menuiseries Aubert & Cie")
+    gs = RattachementFactory(structure=structure, gs=True).user
+    issued = technical_account_create(structure=structure, by=gs)
+    for _ in range(9):
+        TECHNICAL_ACCOUNT_BACKOFF.fail(issued.account.login)
+    _log_in(page, client, gs, live_server)
+
+    page.goto(f"/raccordement/{structure.pk}/")
+    page.get_by_text("9 mots de passe erronés").wait_for()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"/tmp/raccordement-verrouille-{width}.png", full_page=True)
+    page.get_by_role("button", name=f"Déverrouiller {issued.account.login}").click()
+
+    page.get_by_text("est déverrouillé").wait_for()
+    assert technical_account_locked_for(issued.account) is None
+    assert page.get_by_text("mots de passe erronés").count() == 0

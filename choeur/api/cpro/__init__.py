@@ -17,7 +17,16 @@ import functools
 from ninja import NinjaAPI, Router
 
 from choeur.api.call_log import api_trace, call_logger
-from choeur.api.cpro import errors, factures, structures, transverses, travaux, utilisateurs, valideur
+from choeur.api.cpro import (  # noqa: F401 - transverses_annexes registers its operations on import
+    errors,
+    factures,
+    structures,
+    transverses,
+    transverses_annexes,
+    travaux,
+    utilisateurs,
+    valideur,
+)
 from choeur.api.cpro.auth import CproAuth
 from choeur.api.cpro.envelope import METHOD_NOT_ALLOWED, UNKNOWN_OPERATION, CproError, error_response
 from choeur.api.models import ApiCallLog

@@ -26,6 +26,7 @@ from choeur.api.cpro.envelope import (
     ACCOUNT_MISSING,
     ACCOUNT_REFUSED,
     CLIENT_UNUSABLE,
+    RATE_LIMITED,
     SCOPE_MISSING,
     STRUCTURE_MISMATCH,
     TOKEN_EXPIRED,
@@ -36,7 +37,7 @@ from choeur.api.cpro.envelope import (
 from choeur.core.audit import audit_log
 from choeur.core.models import AuditEntry
 from choeur.directory.models import ApiClient, Structure, TechnicalAccount
-from choeur.directory.raccordement import technical_account_authenticate
+from choeur.directory.raccordement import TECHNICAL_ACCOUNT_BACKOFF, technical_account_authenticate
 
 ACCOUNT_HEADER = "cpro-account"
 # PISTE issues Chorus Pro tokens with the `openid` scope; settings.OAUTH2_PROVIDER["SCOPES"] describes it as
@@ -152,13 +153,20 @@ class CproAuth(HttpBearer):
             )
         login, password = decode_account_header(value)
         trace.account_login = login
+        wait = TECHNICAL_ACCOUNT_BACKOFF.retry_after(login)
+        if wait is not None:
+            raise _locked(login, wait)
         account = technical_account_authenticate(login=login, password=password)
         if account is None:
+            wait = TECHNICAL_ACCOUNT_BACKOFF.fail(login)
+            if wait is not None:
+                raise _locked(login, wait)
             raise CproError(
                 ACCOUNT_REFUSED,
                 "Compte technique refusé : identifiant ou mot de passe incorrect, compte expiré ou révoqué, ou "
                 "structure inactive. Vérifiez-le dans l'espace « Raccordement API ».",
             )
+        TECHNICAL_ACCOUNT_BACKOFF.reset(login)
         trace.technical_account_id = account.pk
         if account.structure_id != holder.api_client.structure_id:
             # Both secrets are valid but belong to two structures: worth a trace in the audit chain.
@@ -176,3 +184,14 @@ class CproAuth(HttpBearer):
                 "différentes : utilisez un compte technique de la structure du client API.",
             )
         return account
+
+
+def _locked(login: str, wait: int) -> CproError:
+    """The answer while a technical account is closed after repeated bad passwords (no hashing meanwhile)."""
+    return CproError(
+        RATE_LIMITED,
+        f"Trop de mots de passe erronés pour le compte technique « {login} » : nouvel essai possible dans "
+        f"{wait} s (le délai double à chaque nouvel échec). Vérifiez le mot de passe dans l'espace "
+        "« Raccordement API » ; un gestionnaire peut le réinitialiser.",
+        headers={"Retry-After": str(wait)},
+    )

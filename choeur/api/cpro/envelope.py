@@ -59,6 +59,9 @@ MISSING_FIELD = CproCode(10203, "CHO_REQ_00.003", 400)
 INVALID_VALUE = CproCode(10204, "CHO_REQ_00.004", 400)
 UNKNOWN_OPERATION = CproCode(10404, "CHO_REQ_00.404", 404)
 METHOD_NOT_ALLOWED = CproCode(10405, "CHO_REQ_00.405", 405)
+# Answered by choeur.api.limits (rate, size) and by the back-off on bad technical passwords.
+RATE_LIMITED = CproCode(10429, "CHO_REQ_00.429", 429)
+TOO_LARGE = CproCode(10413, "CHO_REQ_00.413", 413)
 # Business answers (2100x), kept clear of Chorus Pro's 200xx codes whose meaning is not public.
 NOT_FOUND = CproCode(21001, "CHO_MSG_01.001", 400)
 BUSINESS_RULE = CproCode(21002, "CHO_MSG_01.002", 400)

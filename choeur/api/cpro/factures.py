@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from ninja import Router, Schema
 
+from choeur.api.cpro import transverses
 from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, no_result, not_found, ok
 from choeur.api.cpro.factures_common import (
     ANY_PARTY,
@@ -171,15 +172,28 @@ def _upload(request, *, content: bytes, name: str, purpose: str) -> ApiUploadedF
 
 
 @cpro_post(
-    router,
+    transverses.router,
     "ajouter/fichier",
     AjouterFichierOut,
     operation_id="ajouterFichierDansSysteme",
     summary="Déposer une pièce jointe pour une facture à venir",
     description=(
+        "Le chemin de Chorus Pro (transverses/v1, chorus-pro.md §8.5) et des clients publics. Le fichier (base64, "
+        "10 Mo au plus, sinon codeRetour 20003) est gardé pour votre structure ; son `pieceJointeId` se cite "
+        "ensuite dans `soumettre` ou `completer` (`pieceJointeComplementaire`)."
+    ),
+)
+@cpro_post(
+    router,
+    "ajouter/fichier",
+    AjouterFichierOut,
+    operation_id="ajouterFichierDansSystemeFactures",
+    summary="Déposer une pièce jointe pour une facture à venir",
+    description=(
         "Le fichier (base64, 10 Mo au plus, sinon codeRetour 20003) est gardé pour votre structure ; son "
         "`pieceJointeId` se cite ensuite dans `soumettre` ou `completer` (`pieceJointeComplementaire`). "
-        "Nom de 50 caractères au plus avec une extension admise ; le contenu doit être ce que dit l'extension."
+        "Nom de 50 caractères au plus avec une extension admise ; le contenu doit être ce que dit l'extension. "
+        "Même opération que transverses/v1/ajouter/fichier, gardée sous factures/v1 pour les intégrations existantes."
     ),
 )
 def ajouter_fichier(request, payload: AjouterFichierIn):
@@ -510,15 +524,33 @@ def _draft_data(request, payload: SoumettreIn, mode_depot: str) -> tuple[dict, l
                 spec[name] = value
         lines.append({key: value for key, value in spec.items() if value is not None})
     vat_lines = []
+    seen_rates: dict = {}
     for index, row in enumerate(payload.ligneTva or []):
+        rate = _vat_rate(row.ligneTvaTaux, row.ligneTvaTauxManuel, field=f"ligneTva[{index}].ligneTvaTaux")
+        if rate in seen_rates:
+            # The recap holds one row per rate (a stored row per rate): two would be one total split in two.
+            raise CproError(
+                INVALID_VALUE,
+                f"Les lignes ligneTva[{seen_rates[rate]}] et ligneTva[{index}] portent le même taux de TVA "
+                f"({rate} %) : le récapitulatif compte une seule ligne par taux, additionnez-les.",
+            )
+        seen_rates[rate] = index
         vat_lines.append(
-            {
-                "rate": _vat_rate(row.ligneTvaTaux, row.ligneTvaTauxManuel, field=f"ligneTva[{index}].ligneTvaTaux"),
-                "base_ht": row.ligneTvaMontantBaseHtParTaux,
-                "vat_amount": row.ligneTvaMontantTvaParTaux,
-            }
+            {"rate": rate, "base_ht": row.ligneTvaMontantBaseHtParTaux, "vat_amount": row.ligneTvaMontantTvaParTaux}
         )
     return data, lines, vat_lines
+
+
+def attachment_name(designation: str | None, uploaded_name: str) -> str:
+    """The name an attachment is stored under: its `…Designation` (a label for clients, « Bon de livraison »)
+    keeps the extension of the uploaded file when it has none, so that its type stays known."""
+    designation = (designation or "").strip()
+    if not designation:
+        return uploaded_name
+    extension = uploaded_name.rpartition(".")[2] if "." in uploaded_name else ""
+    if extension and not designation.lower().endswith(f".{extension.lower()}"):
+        return f"{designation}.{extension}"
+    return designation
 
 
 def _main_document_id(payload: SoumettreIn) -> int | None:
@@ -578,7 +610,7 @@ def soumettre(request, payload: SoumettreIn):
             invoice_services.invoice_attachment_add(
                 invoice=invoice,
                 by=None,
-                name=piece.pieceJointeComplementaireDesignation or upload.name,
+                name=attachment_name(piece.pieceJointeComplementaireDesignation, upload.name),
                 content=upload.file.read(),
                 type_code=piece.type_code(),
                 line_number=piece.pieceJointeComplementaireNumeroLigneFacture,
@@ -1632,7 +1664,7 @@ def completer(request, payload: CompleterIn):
             field="pieceJointeComplementaire.pieceJointeComplementaireId",
         )
         attachments = [
-            (piece.pieceJointeComplementaireDesignation or upload.name, upload.file.read())
+            (attachment_name(piece.pieceJointeComplementaireDesignation, upload.name), upload.file.read())
             for piece, upload in zip(payload.pieceJointeComplementaire or [], uploads, strict=True)
         ]
         invoice = lifecycle.invoice_complete(

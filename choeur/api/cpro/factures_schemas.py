@@ -84,6 +84,12 @@ def _page(rows: list, params: PaginationIn | None) -> tuple[list, dict[str, int]
     }
 
 
+def _suffixed(page: dict[str, int], suffix: str) -> dict[str, int]:
+    """The page counters again under the sub-list's own names (`pageCouranteLignesPoste`…), which is
+    what the Go client reads (go-choruspro, factures_consultations.go); the plain names stay for the others."""
+    return {f"{key}{suffix}": value for key, value in page.items()}
+
+
 def _address(structure: Structure | None, prefix: str) -> dict[str, Any]:
     if structure is None:
         return {}
@@ -231,8 +237,8 @@ def facture_object(
             "numeroDpMandat": invoice.numero_dp_mandat,
             "empreinteCertificatDepot": invoice.document_sha256,
         },
-        "lignesDePoste": {"lignePoste": line_rows, **line_page},
-        "recapitulatifDeTva": {"ligneTva": vat_rows, **vat_page},
+        "lignesDePoste": {"lignePoste": line_rows, **line_page, **_suffixed(line_page, "LignesPoste")},
+        "recapitulatifDeTva": {"ligneTva": vat_rows, **vat_page, **_suffixed(vat_page, "LignesRecapitulativesTVA")},
         "montantTotal": {
             "montantHtTotal": money(invoice.total_ht),
             "montantTVA": money(invoice.total_tva),
@@ -269,5 +275,9 @@ def facture_object(
             "idPieceJointePrincipale": invoice.main_document_id,
             "designationPieceJointePrincipale": invoice.main_document_name,
         },
-        "listeDesPiecesJointes": {"pieceJointe": attachment_rows, **attachment_page},
+        "listeDesPiecesJointes": {
+            "pieceJointe": attachment_rows,
+            **attachment_page,
+            **_suffixed(attachment_page, "ListePiecesJointe"),
+        },
     }

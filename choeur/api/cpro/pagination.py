@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from django.db.models import QuerySet
-from pydantic import BeforeValidator, Field, field_validator
+from ninja.schema import DjangoGetter
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from choeur.api.cpro.envelope import INVALID_VALUE, CproError
 from choeur.api.cpro.schemas import CproObject, OptionalInt, OptionalStr
@@ -40,6 +41,49 @@ def _sort_direction(value: Any) -> Any:
 SortDirection = Annotated[str | None, BeforeValidator(_sort_direction)]
 
 
+# The page objects of the sub-lists of a consultation carry their list's name after each field in the Go
+# client (antoine2116/go-choruspro, pagination.go): `nbResultatsParPageLignesPoste`,
+# `triSensListeRecapitulatifTVA`… They mean the plain fields; only these suffixes are folded, so that a
+# misspelt field is still refused, naming it.
+PAGE_FIELDS = ("nbResultatsParPage", "pageResultatDemandee", "triColonne", "triSens")
+LIST_SUFFIXES = frozenset(
+    {
+        "LignesPoste",
+        "ListeLignesPoste",
+        "ListePieceJointe",
+        "ListePiecesJointe",
+        "ListePiecesJointes",
+        "ListeRecapitulatifTVA",
+        "ListeListeRecapitulatifTVA",
+        "LignesRecapitulativesTVA",
+        "ListeHistoAction",
+        "ListeHistoEvenement",
+        "ListeHistoStatut",
+        "HistoAction",
+        "HistoEvenement",
+        "HistoStatut",
+    }
+)
+
+
+def fold_list_page_fields(data: Any) -> Any:
+    """`{"nbResultatsParPageLignesPoste": 5}` → `{"nbResultatsParPage": 5}` (a plain field sent too wins)."""
+    if isinstance(data, DjangoGetter):
+        # Ninja validates a second time through this wrapper: fold the dict it wraps.
+        data = data._obj
+    if not isinstance(data, dict):
+        return data
+    folded = dict(data)
+    for key, value in data.items():
+        for base in PAGE_FIELDS:
+            if key.startswith(base) and key[len(base) :] in LIST_SUFFIXES:
+                folded.pop(key)
+                if folded.get(base) in (None, ""):
+                    folded[base] = value
+                break
+    return folded
+
+
 class PaginationIn(CproObject):
     """Page request. `triSense` is the Go client's spelling of `triSens`; `champsDeTri`,
     `ordreTriGenerique`, `taillePageGenerique` and `indexPageGenerique` are sent by the PHP client and, as
@@ -55,6 +99,11 @@ class PaginationIn(CproObject):
     ordreTriGenerique: OptionalStr = None
     taillePageGenerique: OptionalInt = None
     indexPageGenerique: OptionalInt = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_page_fields(cls, data):
+        return fold_list_page_fields(data)
 
     @field_validator("champsDeTri", mode="before")
     @classmethod

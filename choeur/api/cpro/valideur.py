@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from django.db.models import Q
 from django.utils import timezone
 from ninja import Router, Schema
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, not_found, ok
-from choeur.api.cpro.pagination import PaginationIn, paginate_queryset
+from choeur.api.cpro.pagination import PaginationIn, fold_list_page_fields, paginate_queryset
 from choeur.api.cpro.routing import cpro_post
 from choeur.api.cpro.schemas import (
     CodeLangue,
@@ -382,16 +382,14 @@ def _empty_page(payload: RechercherValideurIn) -> dict:
 class PaginationLignes(CproObject):
     pageResultatDemandee: OptionalId = Field(None, ge=0)
     nbResultatsParPage: OptionalId = Field(None, ge=0, le=10_000)
-    # The paging objects of consulter carry their own prefixed names in some clients; none has an effect
-    # beyond the page: accepted so that a client sending them is not refused.
-    pageResultatDemandeeLignesPoste: OptionalId = None
-    nbResultatsParPageLignesPoste: OptionalId = None
-    pageResultatDemandeeListePiecesJointes: OptionalId = None
-    nbResultatsParPageListePiecesJointes: OptionalId = None
-    pageResultatDemandeeLignesRecapitulativesTVA: OptionalId = None
-    nbResultatsParPageLignesRecapitulativesTVA: OptionalId = None
     triColonne: OptionalStr = None
     triSens: OptionalStr = None
+
+    # The Go client names each field after its sub-list (`nbResultatsParPageLignesPoste`…): same meaning.
+    @model_validator(mode="before")
+    @classmethod
+    def _list_page_fields(cls, data):
+        return fold_list_page_fields(data)
 
 
 class ConsulterValideurIn(CproIn):

@@ -16,6 +16,11 @@ urlpatterns = [
         name="raccordement_technical_account_revoke",
     ),
     path(
+        "raccordement/<int:structure_id>/comptes-techniques/<int:account_id>/deverrouiller/",
+        views.technical_account_unlock_view,
+        name="raccordement_technical_account_unlock",
+    ),
+    path(
         "raccordement/<int:structure_id>/comptes-techniques/<int:account_id>/reinitialiser/",
         views.technical_account_reset_view,
         name="raccordement_technical_account_reset",

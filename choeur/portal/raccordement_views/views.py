@@ -23,9 +23,12 @@ from choeur.directory.raccordement import (
     raccordement_structure_get,
     raccordement_structures,
     technical_account_create,
+    technical_account_failures,
+    technical_account_locked_for,
     technical_account_reset_password,
     technical_account_revoke,
     technical_account_status,
+    technical_account_unlock,
     technical_accounts_of,
 )
 from choeur.directory.selectors import is_gestionnaire_principal
@@ -92,7 +95,7 @@ def raccordement_structure(request: HttpRequest, structure_id: int) -> HttpRespo
     except PermissionDeniedError as exc:
         return _forbidden(request, exc)
     page_obj = _page(request, technical_accounts_of(structure))
-    rows = [(account, technical_account_status(account)) for account in page_obj]
+    rows = [(account, technical_account_status(account), _lock(account)) for account in page_obj]
     return render(
         request,
         "portal/raccordement/technical_accounts.html",
@@ -162,6 +165,41 @@ def _confirm_or_run(request, structure, *, template, obj, action, on_done, tab, 
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(on_done, structure_id=structure.pk)
+
+
+def _lock(account: TechnicalAccount) -> dict | None:
+    """What the list shows of an account closed by bad passwords: the failures and the minutes left."""
+    if account.revoked_at is not None:
+        return None
+    seconds = technical_account_locked_for(account)
+    if seconds is None:
+        return None
+    return {"failures": technical_account_failures(account), "minutes": max(1, -(-seconds // 60))}
+
+
+@login_required
+@require_POST
+def technical_account_unlock_view(request: HttpRequest, structure_id: int, account_id: int) -> HttpResponse:
+    try:
+        structure = _structure(request, structure_id)
+    except PermissionDeniedError as exc:
+        return _forbidden(request, exc)
+    account = get_object_or_404(
+        TechnicalAccount.objects.select_related("structure"), pk=account_id, structure=structure
+    )
+    try:
+        technical_account_unlock(account=account, by=request.user)
+    except PermissionDeniedError as exc:
+        return _forbidden(request, exc)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Le compte technique {account.login} est déverrouillé : ses appels sont de nouveau acceptés. Vérifiez "
+            "que le logiciel qui l'utilise a le bon mot de passe, sinon il sera de nouveau verrouillé.",
+        )
+    return redirect("portal:raccordement_structure", structure_id=structure.pk)
 
 
 @login_required

@@ -82,3 +82,35 @@ def no_cen_release(tmp_path):
     artefacts.configure_store(tmp_path / "empty-store")
     yield
     artefacts.configure_store(previous)
+
+
+def run_command(name: str, *args: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a management command run in this process."""
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(name, *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def corpus_invoices(path):
+    """(container entry, parsed root, detection) of each invoice a corpus file holds that the engine can read."""
+    from choeur.flows.validation import DEFAULT_LIMITS, container
+    from choeur.flows.validation.detect import UnsupportedFormat, detect
+    from choeur.flows.validation.xmlparse import XmlRejected, parse_xml
+
+    for entry in container.extract(path.read_bytes(), filename=path.name, limits=DEFAULT_LIMITS):
+        if entry.xml is None:
+            continue
+        try:
+            root = parse_xml(entry.xml).root
+            detection = detect(root)
+        except (XmlRejected, UnsupportedFormat):
+            continue
+        yield entry, root, detection

@@ -6,11 +6,10 @@ import json
 import zipfile
 
 import pytest
-from django.core.management import call_command
 
 from choeur.flows.validation import artefacts, schematron, validate_bytes
 from tests.conftest import CEN_RELEASE_DIR
-from tests.flows.conftest import fixture_bytes
+from tests.flows.conftest import fixture_bytes, run_command
 
 
 @pytest.fixture
@@ -105,13 +104,7 @@ def test_without_a_release_cii_falls_back_and_says_so(store):
 
 
 def _command(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("artefacts", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("artefacts", *args)
 
 
 def test_command_installs_and_lists_what_judges(store, release_dir, tmp_path):

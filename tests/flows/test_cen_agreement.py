@@ -6,11 +6,12 @@ from collections import Counter
 
 import pytest
 
-from choeur.flows.validation import DEFAULT_LIMITS, container, schematron, validate_bytes
-from choeur.flows.validation.detect import PROFILE_EXTENDED_CTC_FR, SYNTAX_UBL, UnsupportedFormat, detect
+from choeur.flows.validation import schematron, validate_bytes
+from choeur.flows.validation.detect import PROFILE_EXTENDED_CTC_FR, SYNTAX_UBL
 from choeur.flows.validation.report import LAYER_EN16931
-from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_root
+from choeur.flows.validation.xmlparse import serialise_root
 from tests.conftest import CEN_RELEASE_DIR, CORPUS_DIR
+from tests.flows.conftest import corpus_invoices
 
 
 def _corpus_files():
@@ -57,14 +58,7 @@ def _engine_view(report) -> Counter:
 def test_en16931_rules_agree_with_the_official_artefacts_on_every_corpus_invoice(official):
     compared, differences = Counter(), []
     for path in FILES:
-        for entry in container.extract(path.read_bytes(), filename=path.name, limits=DEFAULT_LIMITS):
-            if entry.xml is None:
-                continue
-            try:
-                root = parse_xml(entry.xml).root
-                detection = detect(root)
-            except (XmlRejected, UnsupportedFormat):
-                continue
+        for entry, root, detection in corpus_invoices(path):
             if detection.profile_key == PROFILE_EXTENDED_CTC_FR:
                 continue  # judged by the FNFE-MPE extension's own rules, not by the CEN release
             expected = _official_view(official(detection.syntax, schematron.parse(serialise_root(root))))

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from tests.flows.conftest import FIXTURES, fixture_bytes
+from tests.flows.conftest import FIXTURES, fixture_bytes, run_command
 
 REPO = Path(__file__).resolve().parents[2]
 UBL = FIXTURES / "ubl_facture_b2g.xml"
@@ -35,15 +34,7 @@ def _choeur(*args: str) -> subprocess.CompletedProcess:
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    from io import StringIO
-
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("validate", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("validate", *args)
 
 
 @pytest.fixture

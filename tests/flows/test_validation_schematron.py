@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from choeur.flows.validation import DEFAULT_LIMITS, container, schematron
-from choeur.flows.validation.detect import UnsupportedFormat, detect
+from choeur.flows.validation import schematron
 from choeur.flows.validation.pipeline import select_scenario
 from choeur.flows.validation.policy import POLICY_PLATFORM, layer_modes
-from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_root
+from choeur.flows.validation.xmlparse import serialise_root
 from tests.conftest import corpus_path
+from tests.flows.conftest import corpus_invoices
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 # The rewrites are mechanical and identical for every artefact: a few documents on the rule sets that the
@@ -96,14 +96,7 @@ def test_rewritten_rule_sets_give_the_official_findings():
     for path in _corpus_documents():
         if all(compared.get(key, 0) >= DOCUMENTS_PER_RULE_SET for key in wanted):
             break
-        for entry in container.extract(path.read_bytes(), limits=DEFAULT_LIMITS):
-            if entry.xml is None:
-                continue
-            try:
-                root = parse_xml(entry.xml).root
-                detection = detect(root)
-            except (XmlRejected, UnsupportedFormat):
-                continue
+        for entry, root, detection in corpus_invoices(path):
             scenario = select_scenario(detection)
             _, _, facturx = layer_modes(detection, entry.container, policy=POLICY_PLATFORM)
             node = schematron.parse(serialise_root(root))

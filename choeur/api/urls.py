@@ -1,10 +1,14 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
+from choeur.api import health
 from choeur.api.cpro import cpro_api
 from choeur.api.native import native_api
 
 urlpatterns = [
+    # Probes for load balancers and orchestrators (choeur/api/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # PISTE-style token endpoint: form-encoded client_credentials, answered by django-oauth-toolkit.
     path("api/oauth/token", TokenView.as_view(), name="oauth-token"),
     path("api/v1/", native_api.urls),

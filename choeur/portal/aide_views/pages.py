@@ -54,7 +54,13 @@ def _fill(match: re.Match) -> str:
     if key == "cadres":
         return _cadres_table()
     circuit = diagrams.CIRCUITS_BY_SLUG[key.split(":", 1)[1]]
-    return f'<figure class="fr-content-media choeur-circuit-figure">{diagrams.circuit_svg(circuit)}</figure>'
+    svg = diagrams.circuit_svg(circuit).replace("<svg ", '<svg style="min-width:760px" ', 1)
+    # On a phone the diagram keeps a readable size and scrolls sideways inside its own (focusable) region.
+    return (
+        f'<figure class="fr-content-media choeur-circuit-figure"><div class="choeur-circuit-scroll" tabindex="0" '
+        f'role="region" aria-label="{escape(circuit.title)}" style="overflow-x:auto;max-width:100%">'
+        f"{svg}</div></figure>"
+    )
 
 
 def _dsfr(html: str) -> str:

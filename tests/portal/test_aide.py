@@ -113,3 +113,15 @@ def test_cadre_chooser_view(client):
     assert "A10 — Projet de décompte mensuel (sous-traitant)" in response.text
     response = client.get("/aide/cadre/", {"works": "on"})
     assert "Choisissez votre rôle dans le marché." in response.text
+
+
+def test_every_status_of_the_circuits_has_help():
+    from choeur.portal.aide_views.statuses import STATUS_HELP, reached_statuses
+
+    missing = [s for s in reached_statuses() if s not in STATUS_HELP or not all(STATUS_HELP[s])]
+    assert missing == []
+    html = help_pages()["statuts"].html
+    assert all(f'id="statut-{s.lower()}"' in html for s in reached_statuses())
+    # « Qui peut agir » comes from the table: a valideur acts on A_VALIDER_1, nobody after a rejection.
+    assert "Valideur" in html.split('id="statut-a_valider_1"')[1].split("</tr>")[0]
+    assert "fin de circuit" in html.split('id="statut-rejetee"')[1].split("</tr>")[0]

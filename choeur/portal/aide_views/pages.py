@@ -17,12 +17,14 @@ from pathlib import Path
 import markdown
 
 from choeur.invoices.enums import Cadre
+from choeur.invoices.enums import InvoiceStatus as S
 from choeur.portal.aide_views import diagrams
 from choeur.portal.aide_views.cadres import CADRE_HELP
+from choeur.portal.aide_views.statuses import STATUS_HELP, next_actors, reached_statuses
 
 PAGES_DIR = Path(__file__).parent / "pages"
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-_PLACEHOLDER = re.compile(r"<p>\{\{(cadres|circuit:[a-z_]+)\}\}</p>")
+_PLACEHOLDER = re.compile(r"<p>\{\{(cadres|statuts|circuit:[a-z_]+)\}\}</p>")
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,28 @@ def _cadres_table() -> str:
     )
 
 
+def _statuses_table() -> str:
+    rows = []
+    for status in reached_statuses():
+        meaning, advice = STATUS_HELP[status]
+        actors = ", ".join(next_actors(status)) or "Personne : c'est une fin de circuit."
+        rows.append(
+            f'<tr id="statut-{status.lower()}"><th scope="row">{escape(S(status).label)}</th>'
+            f"<td>{escape(meaning)}</td><td>{escape(actors)}</td><td>{escape(advice)}</td></tr>"
+        )
+    return (
+        '<div class="fr-table"><table><caption>Les statuts des circuits</caption><thead><tr><th scope="col">Statut'
+        '</th><th scope="col">Ce qu\'il signifie</th><th scope="col">Qui peut agir</th><th scope="col">Que faire'
+        f"</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
 def _fill(match: re.Match) -> str:
     key = match.group(1)
     if key == "cadres":
         return _cadres_table()
+    if key == "statuts":
+        return _statuses_table()
     circuit = diagrams.CIRCUITS_BY_SLUG[key.split(":", 1)[1]]
     svg = diagrams.circuit_svg(circuit).replace("<svg ", '<svg style="min-width:760px" ', 1)
     # On a phone the diagram keeps a readable size and scrolls sideways inside its own (focusable) region.

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("choeur.portal.lifecycle_views.urls")),
     path("", include("choeur.portal.webhooks_views.urls")),
     path("", include("choeur.portal.validation_views.urls")),
+    path("", include("choeur.portal.aide_views.urls")),
 ]

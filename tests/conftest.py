@@ -127,15 +127,32 @@ def browser():
             browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the item: the page fixture checks the layout only after a journey passed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+def page(request, browser, live_server):
+    """A 1280 px page; every page the journey visits is then checked at 1280 and 375 px (tests/portal/layout.py)."""
+    from tests.portal.layout import LayoutRecorder
+
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    recorder = LayoutRecorder()
+    recorder.attach(context)
     page = context.new_page()
     try:
         yield page
     finally:
         context.close()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.passed:
+        problems = recorder.check(browser)
+        assert not problems, f"Mise en page ({len(recorder.snapshots)} pages vues) :\n" + "\n".join(problems)
 
 
 def pytest_report_header(config):

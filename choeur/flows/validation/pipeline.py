@@ -327,7 +327,9 @@ def _validate_entry(
             # A CEN rule the Factur-X rules repeat is reported once, unless the CEN layer was only advisory.
             seen = {(f.rule, f.location, f.severity) for f in cen}
             report.findings.extend(
-                f for f in _facturx_findings(facturx_rule_set, node) if (f.rule, f.location, f.severity) not in seen
+                f
+                for f in _official_findings(facturx_rule_set, node, detection, entry.container, layer=LAYER_FACTURX)
+                if (f.rule, f.location, f.severity) not in seen
             )
             report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
 
@@ -410,11 +412,13 @@ def _is_guideline_code_check(item: schematron.SvrlItem) -> bool:
     )
 
 
-def _official_findings(key: str, node, detection: Detection, container_kind: str) -> list[Finding]:
+def _official_findings(
+    key: str, node, detection: Detection, container_kind: str, *, layer: str = LAYER_EN16931
+) -> list[Finding]:
     try:
         items = schematron.run(key, node)
     except schematron.SchematronError as exc:
-        return [_schematron_failure(key, exc, LAYER_EN16931)]
+        return [_schematron_failure(key, exc, layer)]
     findings = []
     for item in items:
         severity = schematron.severity_of(item)
@@ -425,6 +429,7 @@ def _official_findings(key: str, node, detection: Detection, container_kind: str
         # In a Factur-X PDF the Factur-X profile list applies and the finding stays blocking.
         if (
             severity == "fatal"
+            and layer == LAYER_EN16931
             and key == "fx-en16931"
             and container_kind == container.KIND_XML
             and detection.profile_status != "known"
@@ -442,7 +447,7 @@ def _official_findings(key: str, node, detection: Detection, container_kind: str
                 severity=severity,
                 message=message,
                 location=item.location,
-                layer=LAYER_EN16931,
+                layer=layer,
                 text=item.text,
             )
         )
@@ -462,24 +467,6 @@ def _advisory(finding: Finding, detection: Detection) -> Finding:
             f"les règles Factur-X de ce profil s'appliquent.)"
         ),
     )
-
-
-def _facturx_findings(key: str, node) -> list[Finding]:
-    try:
-        items = schematron.run(key, node)
-    except schematron.SchematronError as exc:
-        return [_schematron_failure(key, exc, LAYER_FACTURX)]
-    return [
-        Finding(
-            rule=item.rule or "FX-SCH",
-            severity=schematron.severity_of(item),
-            message=explain(item.rule, item.text),
-            location=item.location,
-            layer=LAYER_FACTURX,
-            text=item.text,
-        )
-        for item in items
-    ]
 
 
 def _schematron_failure(key: str, exc: Exception, layer: str) -> Finding:

@@ -25,3 +25,16 @@ class NativeRuleSet:
     key: str  # "native-cen-ubl", "native-cen-cii"
     name: str  # "Chœur EN 16931 UBL (règles CEN 1.3.16)"
     version: str  # the CEN release whose semantics are implemented: "1.3.16"
+    sha256: str = ""  # SHA-256 of the rule module's source, so that a report says exactly which code judged
+
+
+# Every native rule module (native/ubl.py, native/cii.py, later native/facturx.py, native/brfr.py) exposes:
+#   RULE_SET: NativeRuleSet
+#   RULES: frozenset[str]      — the official rule ids this module implements (the rest of the official
+#                                rule set is judged by the official engine when it is installed: see
+#                                `--explain-engine`), so coverage is a measured figure, never a claim;
+#   validate(root: lxml.etree._Element) -> list[NativeFinding]
+#                              — one call per document, on the already-parsed (hardened) tree; never raises
+#                                on a well-formed document, whatever its content.
+# The differential suite compares, per document, the multiset of (rule, flag, location) restricted to
+# RULES with the official SVRL's, locations compared after schematron.readable_location().

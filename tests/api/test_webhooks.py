@@ -230,7 +230,9 @@ def test_urls_refused_in_production(settings, url):
     assert refused.value.field == "url"
 
 
-@pytest.mark.parametrize("url", ["https://exemple.fr/x", "https://1.2.3.4/x", "https://16843009/x", "https://0x1e.dev/x"])
+@pytest.mark.parametrize(
+    "url", ["https://exemple.fr/x", "https://1.2.3.4/x", "https://16843009/x", "https://0x1e.dev/x"]
+)
 def test_public_urls_accepted_in_production(settings, url):
     settings.CHOEUR_WEBHOOKS_ALLOW_PRIVATE = False
     assert webhook_url_clean(url) == url

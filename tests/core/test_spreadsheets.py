@@ -12,6 +12,6 @@ def test_csv_text_prefixes_every_formula_start():
 
 def test_xlsx_cell_keeps_formula_text_as_a_string():
     sheet = Workbook().active
-    assert xlsx_cell(sheet["A1"], "=HYPERLINK(\"x\")").data_type == "s"
+    assert xlsx_cell(sheet["A1"], '=HYPERLINK("x")').data_type == "s"
     assert xlsx_cell(sheet["A2"], "FAC-1").data_type == "s"
     assert xlsx_cell(sheet["A3"], 12).data_type == "n"

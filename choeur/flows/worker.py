@@ -616,9 +616,20 @@ def _integrate_document(
     document: DocumentView,
     invoice_creator: Callable[..., Any],
     lease_held: bool = False,
+    outcomes: list[FlowItem] | None = None,
 ) -> None:
     """One invoice: rejected with its findings, or created and linked — in one transaction with the lease
-    (`lease_held`: the caller's batch transaction renewed it, and holds the flow row until its commit)."""
+    (`lease_held`: the caller's batch transaction renewed it, and holds the flow row until its commit).
+    `outcomes`: the batch collects the item's outcome and writes every item of the batch in one statement,
+    in the same transaction (nothing reads the items before it commits)."""
+
+    def outcome(**values) -> None:
+        values["updated_at"] = timezone.now()
+        if outcomes is not None:
+            outcomes.append(FlowItem(pk=item_id, **values))
+        else:
+            FlowItem.objects.filter(pk=item_id).update(**values)
+
     if not document.valid or document.data is None:
         errors = document.errors
         if document.valid:
@@ -632,6 +643,9 @@ def _integrate_document(
                     "layer": "acheminement",
                 },
             ]
+        if outcomes is not None:
+            outcome(status=ItemStatus.REJETEE, invoice=None, errors=errors)
+            return
         with transaction.atomic():
             if not lease_held:
                 _renew_lease(flow.pk, owner)
@@ -676,19 +690,17 @@ def _integrate_document(
                     raise
         except ApplicationError as exc:
             tasks_batched_discard(mark)
-            FlowItem.objects.filter(pk=item_id).update(
+            outcome(
                 status=ItemStatus.REJETEE,
+                invoice=None,
                 errors=[
                     *[e for e in document.errors if e["severity"] not in ("fatal", "error")],
                     *_routing_errors(exc),
                 ],
-                updated_at=timezone.now(),
             )
             return
         # Warnings of the validation engine stay visible in the CR of an integrated invoice.
-        FlowItem.objects.filter(pk=item_id).update(
-            status=ItemStatus.INTEGREE, invoice=invoice, errors=document.errors, updated_at=timezone.now()
-        )
+        outcome(status=ItemStatus.INTEGREE, invoice=invoice, errors=document.errors)
 
 
 def _conclude(*, flow: Flow, owner: str) -> str:
@@ -796,6 +808,7 @@ def _integrate_batches(
         # Side effects (status changes, renderings) enqueued once per batch and kind, not per invoice.
         with transaction.atomic(), audit_deferred(), tasks_batched():
             _renew_lease(flow.pk, owner)
+            outcomes: list[FlowItem] = []
             while pending:
                 document = pending.pop(0)
                 if delay:
@@ -807,6 +820,8 @@ def _integrate_batches(
                     document=document,
                     invoice_creator=invoice_creator,
                     lease_held=True,
+                    outcomes=outcomes,
                 )
                 if time.monotonic() - started >= BATCH_SECONDS:
                     break
+            FlowItem.objects.bulk_update(outcomes, ["status", "invoice", "errors", "updated_at"])

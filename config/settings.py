@@ -302,8 +302,10 @@ LOGGING = {
 
 # Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
 CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)
-# A worker owns a flow for this long, renewed after each invoice; past it, the reconciler hands it on.
-CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 5 * 60)
+# A worker owns a flow for this long, renewed by its heartbeat (and by each batch of invoices); past it, the
+# reconciler (every 15 s) hands the flow on: a dead worker's flow is taken over within a minute.
+CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 30)
+CHOEUR_FLOW_HEARTBEAT_SECONDS = env_int("CHOEUR_FLOW_HEARTBEAT_SECONDS", 10)
 # After this many claims that did not finish, a flow ends IN_INCIDENTE.
 CHOEUR_FLOW_MAX_ATTEMPTS = env_int("CHOEUR_FLOW_MAX_ATTEMPTS", 3)
 # A flow waiting longer than this without being claimed is queued again by the reconciler.

@@ -7,6 +7,3 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from choeur.core import checks  # noqa: F401  (registers the start-up checks)
-        from choeur.core.audit_signing import register_periodic
-
-        register_periodic()

@@ -23,7 +23,6 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -273,19 +272,6 @@ def _public_key_for_verification() -> str:
         except OSError as exc:
             raise SigningKeyError(f"Clé publique {configured} illisible ({exc}).") from None
     return public_key_pem(create=False)
-
-
-def register_periodic() -> None:
-    from choeur.core.scheduler import periodic
-
-    @periodic(
-        name="core.audit_checkpoint",
-        every=timedelta(minutes=settings.CHOEUR_AUDIT_CHECKPOINT_MINUTES),
-        description="Signe la tête de la chaîne du journal d'audit avec la clé gardée hors de la base.",
-    )
-    def audit_checkpoint(*, now, since):
-        checkpoint = checkpoint_create(now=now)
-        return f"point de contrôle n°{checkpoint.sequence}" if checkpoint else "rien de nouveau"
 
 
 def checkpoint_covering(entry_id: int) -> dict | None:

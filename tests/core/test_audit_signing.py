@@ -132,6 +132,8 @@ def test_missing_key_is_a_french_error_and_a_key_is_never_overwritten(settings, 
 
 @pytest.mark.django_db
 def test_the_scheduler_signs_periodically(keyed):
+    import choeur.core.periodic  # noqa: F401  (as run_periodic loads it)
+
     job = registered_jobs()["core.audit_checkpoint"]
     _entries(1)
     assert job.func(now=None, since=None) == "point de contrôle n°1"

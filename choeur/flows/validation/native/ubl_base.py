@@ -1,0 +1,196 @@
+"""The per-document index the UBL rule families share: one walk of the tree, contexts looked up by tag.
+
+`UblDoc` walks the parsed document once and files every element by tag (document order), so that each rule
+context of the official schematron is found with one dict lookup and a parent test rather than an XPath
+search; the values several rules read (VAT categories, line and allowance lists, sums) are computed once and
+cached on it. Findings are collected with `add(rule, element)`; the flag comes from the family's table.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from choeur.flows.validation.native import xpath2 as x
+from choeur.flows.validation.native.types import NativeFinding
+
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+EXT = "{urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2}"
+INVOICE = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
+CREDIT_NOTE = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+
+INVOICE_LINE = CAC + "InvoiceLine"
+CREDIT_NOTE_LINE = CAC + "CreditNoteLine"
+LINE_TAGS = (INVOICE_LINE, CREDIT_NOTE_LINE)
+ALLOWANCE_CHARGE = CAC + "AllowanceCharge"
+TAX_CATEGORY = CAC + "TaxCategory"
+CLASSIFIED_TAX_CATEGORY = CAC + "ClassifiedTaxCategory"
+TAX_SCHEME = CAC + "TaxScheme"
+ID = CBC + "ID"
+
+
+_PREFIXES = {"cac": CAC, "cbc": CBC, "ext": EXT}
+
+
+def c(name: str) -> str:
+    """`cac:Name` / `cbc:Name` / `ext:Name` → Clark notation."""
+    prefix, _, local = name.partition(":")
+    return _PREFIXES[prefix] + local
+
+
+def p(path: str) -> str:
+    """`cac:A/cbc:B` → the Clark-notation path lxml's findall() takes."""
+    return "/".join(c(step) for step in path.split("/"))
+
+
+def one_at(element, path: str):
+    """The single node at a child path (None if none); two nodes where XPath takes one is a dynamic error."""
+    found = element.findall(path)
+    if len(found) > 1:
+        raise x.DynamicError(f"{len(found)} éléments là où un seul est permis", element)
+    return found[0] if found else None
+
+
+def ns_at(element, path: str) -> str:
+    """normalize-space(path)."""
+    return x.normalize(x.text(one_at(element, path)))
+
+
+class UblDoc:
+    def __init__(self, root, flags: dict[str, str]):
+        self.root = root
+        self.flags = flags
+        self.findings: list[NativeFinding] = []
+        self.is_invoice = root.tag == INVOICE
+        self.is_credit_note = root.tag == CREDIT_NOTE
+        self.is_document = self.is_invoice or self.is_credit_note
+        by_tag: dict[str, list] = {}
+        attribute_names: set[str] = set()
+        named: list = []
+        for element in root.iter():
+            tag = element.tag
+            if isinstance(tag, str):
+                by_tag.setdefault(tag, []).append(element)
+                attrib = element.attrib
+                if attrib:
+                    attribute_names.update(attrib.keys())
+                    if "name" in attrib:
+                        named.append(element)
+        self.by_tag = by_tag
+        self.attribute_names = attribute_names  # no-namespace attribute names present anywhere (`//@name`)
+        self.named_elements = named  # elements carrying a `name` attribute
+
+    # --- reporting -------------------------------------------------------------------------------------
+
+    def add(self, rule: str, element) -> None:
+        self.findings.append(NativeFinding(rule, self.flags[rule], x.location(element)))  # type: ignore[arg-type]
+
+    def check(self, ok: bool, rule: str, element) -> None:
+        if not ok:
+            self.add(rule, element)
+
+    # --- lookups ---------------------------------------------------------------------------------------
+
+    def all(self, tag: str) -> list:
+        return self.by_tag.get(tag, [])
+
+    def under(self, tag: str, parent_tag: str) -> list:
+        """Elements `tag` whose parent is `parent_tag` (the pattern `parent/tag`)."""
+        return [e for e in self.by_tag.get(tag, ()) if e.getparent().tag == parent_tag]
+
+    def top(self, tag: str) -> list:
+        """Children `tag` of the document element (`/ubl:Invoice/tag | /cn:CreditNote/tag`)."""
+        if not self.is_document:
+            return []
+        return self.root.findall(tag)
+
+    def exists(self, tag: str) -> bool:
+        return tag in self.by_tag
+
+    # --- shared values ---------------------------------------------------------------------------------
+
+    def charge_indicators(self, allowance_charge) -> set[bool]:
+        """The xs:boolean values of cbc:ChargeIndicator (a bad text is Saxon's dynamic error)."""
+        return {x.boolean(x.text(e), e) for e in allowance_charge.findall(CBC + "ChargeIndicator")}
+
+    def is_allowance(self, allowance_charge) -> bool:
+        return False in self.charge_indicators(allowance_charge)
+
+    def is_charge(self, allowance_charge) -> bool:
+        return True in self.charge_indicators(allowance_charge)
+
+    @cached_property
+    def allowance_kinds(self) -> dict:
+        """Every cac:AllowanceCharge → (is an allowance, is a charge), computed once."""
+        out = {}
+        for ac in self.all(ALLOWANCE_CHARGE):
+            values = self.charge_indicators(ac)
+            out[ac] = (False in values, True in values)
+        return out
+
+    def vat_scheme(self, category) -> bool:
+        """`[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`."""
+        return any(x.normalize(x.text(x.one(ts, ID)).upper()) == "VAT" for ts in category.findall(TAX_SCHEME))
+
+    def category_code(self, category) -> str:
+        """`normalize-space(cbc:ID)` of a tax category."""
+        return x.ns_one(category, ID)
+
+    def has_code(self, category, code: str) -> bool:
+        """`cbc:ID[normalize-space(.) = code]` exists."""
+        return any(x.normalize(x.text(e)) == code for e in category.findall(ID))
+
+    def has_raw_code(self, category, code: str) -> bool:
+        """`cbc:ID = code` (no normalisation)."""
+        return any(x.text(e) == code for e in category.findall(ID))
+
+    @cached_property
+    def lines(self) -> list:
+        """The invoice or credit note lines, children of the document element."""
+        if not self.is_document:
+            return []
+        return [e for e in self.root if e.tag in LINE_TAGS]
+
+    def party_vat_ids(self, party_path: tuple[str, ...], vat_only: bool) -> bool:
+        """`exists(//party_path/cac:PartyTaxScheme[VAT]/cbc:CompanyID)` (or without the VAT filter)."""
+        for pts in self.all(CAC + "PartyTaxScheme"):
+            node = pts.getparent()
+            matched = True
+            for tag in reversed(party_path):
+                if node is None or node.tag != tag:
+                    matched = False
+                    break
+                node = node.getparent()
+            if not matched:
+                continue
+            if vat_only and not self.vat_scheme(pts):
+                continue
+            if pts.find(CBC + "CompanyID") is not None:
+                return True
+        return False
+
+    @cached_property
+    def seller_vat_any(self) -> bool:
+        return self.party_vat_ids((CAC + "AccountingSupplierParty", CAC + "Party"), vat_only=False)
+
+    @cached_property
+    def seller_vat(self) -> bool:
+        return self.party_vat_ids((CAC + "AccountingSupplierParty", CAC + "Party"), vat_only=True)
+
+    @cached_property
+    def representative_vat(self) -> bool:
+        return self.party_vat_ids((CAC + "TaxRepresentativeParty",), vat_only=True)
+
+    @cached_property
+    def buyer_vat(self) -> bool:
+        return self.party_vat_ids((CAC + "AccountingCustomerParty", CAC + "Party"), vat_only=True)
+
+    @cached_property
+    def buyer_legal_id(self) -> bool:
+        for company in self.all(CBC + "CompanyID"):
+            entity = company.getparent()
+            party = entity.getparent() if entity.tag == CAC + "PartyLegalEntity" else None
+            customer = party.getparent() if party is not None and party.tag == CAC + "Party" else None
+            if customer is not None and customer.tag == CAC + "AccountingCustomerParty":
+                return True
+        return False

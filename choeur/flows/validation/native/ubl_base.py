@@ -132,6 +132,14 @@ class UblDoc:
         """`[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`."""
         return any(x.normalize(x.text(x.one(ts, ID)).upper()) == "VAT" for ts in category.findall(TAX_SCHEME))
 
+    def vat_scheme_single(self, holder) -> bool:
+        """`[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]`: one boolean per TaxScheme, so two
+        TaxSchemes make the predicate's effective boolean value undefined (Saxon's FORG0006)."""
+        schemes = holder.findall(TAX_SCHEME)
+        if len(schemes) > 1:
+            raise x.DynamicError("plusieurs régimes fiscaux (TaxScheme) là où un seul est permis", holder)
+        return bool(schemes) and x.normalize(x.text(x.one(schemes[0], ID)).upper()) == "VAT"
+
     def category_code(self, category) -> str:
         """`normalize-space(cbc:ID)` of a tax category."""
         return x.ns_one(category, ID)
@@ -163,7 +171,7 @@ class UblDoc:
                 node = node.getparent()
             if not matched:
                 continue
-            if vat_only and not self.vat_scheme(pts):
+            if vat_only and not self.vat_scheme_single(pts):
                 continue
             if pts.find(CBC + "CompanyID") is not None:
                 return True

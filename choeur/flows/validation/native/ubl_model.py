@@ -176,7 +176,7 @@ def _parties(doc: UblDoc) -> None:
         ok(_exists(representative, c("cac:PostalAddress")), "BR-19", representative)
         ok(
             any(
-                doc.vat_scheme(pts) and pts.find(c("cbc:CompanyID")) is not None
+                doc.vat_scheme_single(pts) and pts.find(c("cbc:CompanyID")) is not None
                 for pts in representative.findall(c("cac:PartyTaxScheme"))
             ),
             "BR-56",
@@ -365,7 +365,7 @@ def _lines(doc: UblDoc) -> None:
             ok(_ge_zero(bases) or not bases, "BR-28", line)
             ok(
                 any(
-                    doc.vat_scheme(cat) and cat.find(vat_id) is not None
+                    doc.vat_scheme_single(cat) and cat.find(vat_id) is not None
                     for cat in line.findall(p("cac:Item/cac:ClassifiedTaxCategory"))
                 ),
                 "BR-CO-04",
@@ -426,9 +426,10 @@ def _tax_totals(doc: UblDoc) -> None:
     ok = doc.check
     for total in doc.top(c("cac:TaxTotal")):
         subtotals = total.findall(c("cac:TaxSubtotal"))
-        stated = x.dec_one(total, c("cbc:TaxAmount"))
-        expected = x.round2(x.dsum(v for s in subtotals if (v := x.dec_one(s, c("cbc:TaxAmount"))) is not None))
-        ok(_eq(stated, expected) or not subtotals, "BR-CO-14", total)
+        if subtotals:  # Saxon tests `not(cac:TaxSubtotal)` first: without subtotals, no amount is read
+            stated = x.dec_one(total, c("cbc:TaxAmount"))
+            expected = x.round2(x.dsum(v for s in subtotals if (v := x.dec_one(s, c("cbc:TaxAmount"))) is not None))
+            ok(_eq(stated, expected), "BR-CO-14", total)
     for subtotal in doc.under(c("cac:TaxSubtotal"), c("cac:TaxTotal")):
         ok(subtotal.find(c("cbc:TaxableAmount")) is not None, "BR-45", subtotal)
         ok(subtotal.find(c("cbc:TaxAmount")) is not None, "BR-46", subtotal)

@@ -8,7 +8,8 @@ cached on it. Findings are collected with `add(rule, element)`; the flag comes f
 
 from __future__ import annotations
 
-from functools import cached_property
+import re
+from functools import cache, cached_property
 
 from choeur.flows.validation.native import xpath2 as x
 from choeur.flows.validation.native.types import NativeFinding
@@ -32,28 +33,28 @@ ID = CBC + "ID"
 _PREFIXES = {"cac": CAC, "cbc": CBC, "ext": EXT}
 
 
+@cache
 def c(name: str) -> str:
     """`cac:Name` / `cbc:Name` / `ext:Name` → Clark notation."""
     prefix, _, local = name.partition(":")
     return _PREFIXES[prefix] + local
 
 
+_EMPTY: list = []
+_CLARK_STEP = re.compile(r"/(?=\{)")
+
+
+@cache
+def _steps(path: str) -> tuple[str, ...]:
+    if path.startswith("{"):
+        return tuple(_CLARK_STEP.split(path))
+    return tuple(c(step) for step in path.split("/"))
+
+
+@cache
 def p(path: str) -> str:
     """`cac:A/cbc:B` → the Clark-notation path lxml's findall() takes."""
     return "/".join(c(step) for step in path.split("/"))
-
-
-def one_at(element, path: str):
-    """The single node at a child path (None if none); two nodes where XPath takes one is a dynamic error."""
-    found = element.findall(path)
-    if len(found) > 1:
-        raise x.DynamicError(f"{len(found)} éléments là où un seul est permis", element)
-    return found[0] if found else None
-
-
-def ns_at(element, path: str) -> str:
-    """normalize-space(path)."""
-    return x.normalize(x.text(one_at(element, path)))
 
 
 class UblDoc:
@@ -65,18 +66,21 @@ class UblDoc:
         self.is_credit_note = root.tag == CREDIT_NOTE
         self.is_document = self.is_invoice or self.is_credit_note
         by_tag: dict[str, list] = {}
+        children: dict[tuple, list] = {}
         attribute_names: set[str] = set()
         named: list = []
         for element in root.iter():
             tag = element.tag
             if isinstance(tag, str):
                 by_tag.setdefault(tag, []).append(element)
+                children.setdefault((element.getparent(), tag), []).append(element)
                 attrib = element.attrib
                 if attrib:
                     attribute_names.update(attrib.keys())
                     if "name" in attrib:
                         named.append(element)
         self.by_tag = by_tag
+        self.children = children  # (parent, tag) → its children of that tag: every child step is a lookup
         self.attribute_names = attribute_names  # no-namespace attribute names present anywhere (`//@name`)
         self.named_elements = named  # elements carrying a `name` attribute
 
@@ -91,6 +95,42 @@ class UblDoc:
 
     # --- lookups ---------------------------------------------------------------------------------------
 
+    def sel(self, element, path: str) -> list:
+        """The nodes at a child path (`cac:A/cbc:B`, or Clark tags), in document order."""
+        if element is None:
+            return _EMPTY
+        steps = _steps(path)
+        children = self.children
+        if len(steps) == 1:
+            return children.get((element, steps[0]), _EMPTY)
+        nodes = [element]
+        for step in steps:
+            nodes = [child for node in nodes for child in children.get((node, step), _EMPTY)]
+            if not nodes:
+                break
+        return nodes
+
+    def has(self, element, path: str) -> bool:
+        return bool(self.sel(element, path))
+
+    def one(self, element, path: str):
+        """The single node at a path (None if none); two where XPath takes one is Saxon's type error."""
+        if element is None:
+            return None
+        found = self.sel(element, path)
+        if len(found) > 1:
+            raise x.DynamicError(f"{len(found)} éléments {path.rpartition(':')[2]} là où un seul est permis", element)
+        return found[0] if found else None
+
+    def ns_one(self, element, path: str) -> str:
+        """normalize-space(path)."""
+        return x.normalize(x.text(self.one(element, path)))
+
+    def dec_one(self, element, path: str):
+        """xs:decimal(path): None when absent."""
+        node = self.one(element, path)
+        return None if node is None else x.decimal(x.text(node), node)
+
     def all(self, tag: str) -> list:
         return self.by_tag.get(tag, [])
 
@@ -102,7 +142,7 @@ class UblDoc:
         """Children `tag` of the document element (`/ubl:Invoice/tag | /cn:CreditNote/tag`)."""
         if not self.is_document:
             return []
-        return self.root.findall(tag)
+        return self.sel(self.root, tag)
 
     def exists(self, tag: str) -> bool:
         return tag in self.by_tag
@@ -111,7 +151,7 @@ class UblDoc:
 
     def charge_indicators(self, allowance_charge) -> set[bool]:
         """The xs:boolean values of cbc:ChargeIndicator (a bad text is Saxon's dynamic error)."""
-        return {x.boolean(x.text(e), e) for e in allowance_charge.findall(CBC + "ChargeIndicator")}
+        return {x.boolean(x.text(e), e) for e in self.sel(allowance_charge, CBC + "ChargeIndicator")}
 
     def is_allowance(self, allowance_charge) -> bool:
         return False in self.charge_indicators(allowance_charge)
@@ -130,27 +170,27 @@ class UblDoc:
 
     def vat_scheme(self, category) -> bool:
         """`[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`."""
-        return any(x.normalize(x.text(x.one(ts, ID)).upper()) == "VAT" for ts in category.findall(TAX_SCHEME))
+        return any(x.normalize(x.text(self.one(ts, ID)).upper()) == "VAT" for ts in self.sel(category, TAX_SCHEME))
 
     def vat_scheme_single(self, holder) -> bool:
         """`[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]`: one boolean per TaxScheme, so two
         TaxSchemes make the predicate's effective boolean value undefined (Saxon's FORG0006)."""
-        schemes = holder.findall(TAX_SCHEME)
+        schemes = self.sel(holder, TAX_SCHEME)
         if len(schemes) > 1:
             raise x.DynamicError("plusieurs régimes fiscaux (TaxScheme) là où un seul est permis", holder)
-        return bool(schemes) and x.normalize(x.text(x.one(schemes[0], ID)).upper()) == "VAT"
+        return bool(schemes) and x.normalize(x.text(self.one(schemes[0], ID)).upper()) == "VAT"
 
     def category_code(self, category) -> str:
         """`normalize-space(cbc:ID)` of a tax category."""
-        return x.ns_one(category, ID)
+        return self.ns_one(category, ID)
 
     def has_code(self, category, code: str) -> bool:
         """`cbc:ID[normalize-space(.) = code]` exists."""
-        return any(x.normalize(x.text(e)) == code for e in category.findall(ID))
+        return any(x.normalize(x.text(e)) == code for e in self.sel(category, ID))
 
     def has_raw_code(self, category, code: str) -> bool:
         """`cbc:ID = code` (no normalisation)."""
-        return any(x.text(e) == code for e in category.findall(ID))
+        return any(x.text(e) == code for e in self.sel(category, ID))
 
     @cached_property
     def lines(self) -> list:
@@ -173,7 +213,7 @@ class UblDoc:
                 continue
             if vat_only and not self.vat_scheme_single(pts):
                 continue
-            if pts.find(CBC + "CompanyID") is not None:
+            if self.has(pts, CBC + "CompanyID"):
                 return True
         return False
 

@@ -73,7 +73,7 @@ def check(doc: UblDoc) -> None:
                 ok(_coded(x.text(e), cl.VAT_CATEGORY_CODES), "BR-CL-18", e)
             continue
         if tag in (CAC + "AdditionalDocumentReference", CAC + "DocumentReference"):
-            if any(x.text(t) == "130" for t in parent.findall(CBC + "DocumentTypeCode")):
+            if any(x.text(t) == "130" for t in doc.sel(parent, CBC + "DocumentTypeCode")):
                 ok(_coded(scheme, cl.OBJECT_SCHEMES), "BR-CL-07", e)
         elif tag == CAC + "PartyIdentification":
             ok(_coded(scheme, cl.ICD_SCHEMES) or _sepa(e, scheme), "BR-CL-10", e)
@@ -124,11 +124,11 @@ def check(doc: UblDoc) -> None:
         if e.get("schemeID") is not None:
             ok(_coded(e.get("schemeID"), cl.EAS_SCHEMES), "BR-CL-25", e)
     if doc.is_document:
-        for e in doc.root.findall(CBC + "Note"):
+        for e in doc.sel(doc.root, CBC + "Note"):
             ok(_note_subject_ok(x.text(e)), "BR-CL-08", e)
     for pts in doc.all(CAC + "PartyTaxScheme"):
         if doc.vat_scheme(pts):
-            prefix = x.text(x.one(pts, CBC + "CompanyID"))[:2]
+            prefix = x.text(doc.one(pts, CBC + "CompanyID"))[:2]
             ok(prefix in _VAT_PREFIXES, "BR-CO-09", pts)
 
 

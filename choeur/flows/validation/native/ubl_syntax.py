@@ -82,8 +82,8 @@ RULES.update(
 )
 
 
-def _count(element, path: str) -> int:
-    return len(element.findall(path))
+def _count(doc: UblDoc, element, path: str) -> int:
+    return len(doc.sel(element, path))
 
 
 def check(doc: UblDoc) -> None:
@@ -93,10 +93,10 @@ def check(doc: UblDoc) -> None:
     _data_types(doc)
 
 
-def _vat_upper(scheme_holder, equal: bool) -> bool:
+def _vat_upper(doc: UblDoc, scheme_holder, equal: bool) -> bool:
     """`[cac:TaxScheme/upper-case(cbc:ID) = 'VAT']` (or `!=`), without normalisation."""
-    for scheme in scheme_holder.findall(CAC + "TaxScheme"):
-        value = x.text(x.one(scheme, CBC + "ID")).upper()
+    for scheme in doc.sel(scheme_holder, CAC + "TaxScheme"):
+        value = x.text(doc.one(scheme, CBC + "ID")).upper()
         if (value == "VAT") == equal:
             return True
     return False
@@ -105,13 +105,13 @@ def _vat_upper(scheme_holder, equal: bool) -> bool:
 def _document(doc: UblDoc) -> None:
     root, ok = doc.root, doc.check
     for rule, path in _AT_MOST_ONE_PATHS:
-        ok(_count(root, path) <= 1, rule, root)
-    references = root.findall(CAC + "AdditionalDocumentReference")
+        ok(_count(doc, root, path) <= 1, rule, root)
+    references = doc.sel(root, CAC + "AdditionalDocumentReference")
     ok(
         sum(
-            len(r.findall(CBC + "ID"))
+            len(doc.sel(r, CBC + "ID"))
             for r in references
-            if any(x.text(t) == "130" for t in r.findall(CBC + "DocumentTypeCode"))
+            if any(x.text(t) == "130" for t in doc.sel(r, CBC + "DocumentTypeCode"))
         )
         <= 1,
         "UBL-SR-04",
@@ -122,8 +122,8 @@ def _document(doc: UblDoc) -> None:
         ("UBL-SR-13", "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme", False),
         ("UBL-SR-18", "cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme", True),
     ):
-        schemes = [s for s in root.findall(p(party)) if _vat_upper(s, equal)]
-        ok(sum(len(s.findall(CBC + "CompanyID")) for s in schemes) <= 1, rule, root)
+        schemes = [s for s in doc.sel(root, (party)) if _vat_upper(doc, s, equal)]
+        ok(sum(len(doc.sel(s, CBC + "CompanyID")) for s in schemes) <= 1, rule, root)
     sepa = [
         e
         for e in doc.under(CBC + "ID", CAC + "PartyIdentification")
@@ -131,7 +131,7 @@ def _document(doc: UblDoc) -> None:
     ]
     ok(len(sepa) <= 1, "UBL-SR-29", root)
     ok(len({x.text(e) for e in doc.all(CBC + "PaymentID")}) <= 1, "UBL-SR-44", root)
-    named_codes = [e for e in root.findall(p("cac:PaymentMeans/cbc:PaymentMeansCode")) if e.get("name") is not None]
+    named_codes = [e for e in doc.sel(root, ("cac:PaymentMeans/cbc:PaymentMeansCode")) if e.get("name") is not None]
     ok(len(named_codes) <= 1, "UBL-SR-46", root)
     ok(len({x.text(e) for e in doc.all(CBC + "PaymentMeansCode")}) <= 1, "UBL-SR-47", root)
     for rule, attribute in _UNUSED_ATTRIBUTES:
@@ -144,72 +144,72 @@ def _contexts(doc: UblDoc) -> None:
     ok = doc.check
     for tag in (CAC + "PostalAddress", CAC + "Address"):
         for address in doc.all(tag):
-            ok(_count(address, CAC + "AddressLine") <= 1, "UBL-SR-51", address)
+            ok(_count(doc, address, CAC + "AddressLine") <= 1, "UBL-SR-51", address)
     for party in doc.under(CAC + "Party", CAC + "AccountingSupplierParty"):
-        ok(_count(party, CAC + "PartyTaxScheme") <= 2, "UBL-SR-42", party)
+        ok(_count(doc, party, CAC + "PartyTaxScheme") <= 2, "UBL-SR-42", party)
     is_credit_note = doc.root.tag == CREDIT_NOTE
     for reference in doc.all(CAC + "AdditionalDocumentReference"):
-        ok(_count(reference, CBC + "DocumentDescription") <= 1, "UBL-SR-33", reference)
-        types = [x.text(t) for t in reference.findall(CBC + "DocumentTypeCode")]
-        has_scheme = any(i.get("schemeID") is not None for i in reference.findall(CBC + "ID"))
+        ok(_count(doc, reference, CBC + "DocumentDescription") <= 1, "UBL-SR-33", reference)
+        types = [x.text(t) for t in doc.sel(reference, CBC + "DocumentTypeCode")]
+        has_scheme = any(i.get("schemeID") is not None for i in doc.sel(reference, CBC + "ID"))
         ok(
             "130" in types or (is_credit_note and "50" in types) or (not has_scheme and not types),
             "UBL-SR-43",
             reference,
         )
     for delivery in doc.all(CAC + "Delivery"):
-        ok(_count(delivery, p("cac:DeliveryParty/cac:PartyName/cbc:Name")) <= 1, "UBL-SR-25", delivery)
+        ok(_count(doc, delivery, p("cac:DeliveryParty/cac:PartyName/cbc:Name")) <= 1, "UBL-SR-25", delivery)
     kinds = doc.allowance_kinds
     for ac in doc.all(ALLOWANCE_CHARGE):
         allowance, charge = kinds[ac]
         if allowance:
-            ok(_count(ac, CBC + "AllowanceChargeReason") <= 1, "UBL-SR-30", ac)
+            ok(_count(doc, ac, CBC + "AllowanceChargeReason") <= 1, "UBL-SR-30", ac)
         elif charge:
-            ok(_count(ac, CBC + "AllowanceChargeReason") <= 1, "UBL-SR-31", ac)
+            ok(_count(doc, ac, CBC + "AllowanceChargeReason") <= 1, "UBL-SR-31", ac)
     for scheme in doc.all(CAC + "PartyTaxScheme"):
         ok(
-            scheme.find(p("cac:TaxScheme/cbc:ID")) is not None and scheme.find(CBC + "CompanyID") is not None,
+            doc.has(scheme, "cac:TaxScheme/cbc:ID") and doc.has(scheme, CBC + "CompanyID"),
             "UBL-SR-53",
             scheme,
         )
     for line_tag in LINE_TAGS:
         for line in doc.all(line_tag):
-            ok(_count(line, CBC + "Note") <= 1, "UBL-SR-34", line)
-            ok(_count(line, p("cac:OrderLineReference/cbc:LineID")) <= 1, "UBL-SR-35", line)
-            ok(_count(line, CAC + "InvoicePeriod") <= 1, "UBL-SR-36", line)
-            ok(_count(line, p("cac:Price/cac:AllowanceCharge/cbc:Amount")) <= 1, "UBL-SR-37", line)
-            ok(_count(line, p("cac:Item/cac:ClassifiedTaxCategory")) == 1, "UBL-SR-48", line)
-            ok(_count(line, p("cac:Item/cbc:Description")) <= 1, "UBL-SR-50", line)
-            ok(_count(line, CAC + "DocumentReference") <= 1, "UBL-SR-52", line)
+            ok(_count(doc, line, CBC + "Note") <= 1, "UBL-SR-34", line)
+            ok(_count(doc, line, p("cac:OrderLineReference/cbc:LineID")) <= 1, "UBL-SR-35", line)
+            ok(_count(doc, line, CAC + "InvoicePeriod") <= 1, "UBL-SR-36", line)
+            ok(_count(doc, line, p("cac:Price/cac:AllowanceCharge/cbc:Amount")) <= 1, "UBL-SR-37", line)
+            ok(_count(doc, line, p("cac:Item/cac:ClassifiedTaxCategory")) == 1, "UBL-SR-48", line)
+            ok(_count(doc, line, p("cac:Item/cbc:Description")) <= 1, "UBL-SR-50", line)
+            ok(_count(doc, line, CAC + "DocumentReference") <= 1, "UBL-SR-52", line)
     for payee in doc.all(CAC + "PayeeParty"):
-        names = [x.text(e) for e in payee.findall(p("cac:PartyName/cbc:Name"))]
+        names = [x.text(e) for e in doc.sel(payee, ("cac:PartyName/cbc:Name"))]
         seller = [
             x.text(e)
-            for e in payee.getparent().findall(
-                p("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
+            for e in doc.sel(
+                payee.getparent(), p("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
             )
         ]
         differs = any(a != b for a in names for b in seller)
         ok(len(names) <= 1 and differs, "UBL-SR-19", payee)
         ids = [
             e
-            for e in payee.findall(p("cac:PartyIdentification/cbc:ID"))
+            for e in doc.sel(payee, ("cac:PartyIdentification/cbc:ID"))
             if (e.get("schemeID") or "").upper() != "SEPA"
         ]
         ok(len(ids) <= 1 and differs, "UBL-SR-20", payee)
-        ok(_count(payee, p("cac:PartyLegalEntity/cbc:CompanyID")) <= 1 and differs, "UBL-SR-21", payee)
+        ok(_count(doc, payee, p("cac:PartyLegalEntity/cbc:CompanyID")) <= 1 and differs, "UBL-SR-21", payee)
     for means in doc.all(CAC + "PaymentMeans"):
-        ok(_count(means, CBC + "PaymentID") <= 1, "UBL-SR-26", means)
-        ok(_count(means, CBC + "PaymentMeansCode") <= 1, "UBL-SR-27", means)
-        ok(_count(means, p("cac:PaymentMandate/cbc:ID")) <= 1, "UBL-SR-28", means)
+        ok(_count(doc, means, CBC + "PaymentID") <= 1, "UBL-SR-26", means)
+        ok(_count(doc, means, CBC + "PaymentMeansCode") <= 1, "UBL-SR-27", means)
+        ok(_count(doc, means, p("cac:PaymentMandate/cbc:ID")) <= 1, "UBL-SR-28", means)
     for reference in doc.all(CAC + "BillingReference"):
-        ok(_count(reference, CAC + "InvoiceDocumentReference") <= 1, "UBL-SR-06", reference)
-        ok(reference.find(p("cac:InvoiceDocumentReference/cbc:ID")) is not None, "UBL-SR-07", reference)
+        ok(_count(doc, reference, CAC + "InvoiceDocumentReference") <= 1, "UBL-SR-06", reference)
+        ok(doc.has(reference, "cac:InvoiceDocumentReference/cbc:ID"), "UBL-SR-07", reference)
     for representative in doc.all(CAC + "TaxRepresentativeParty"):
-        ok(_count(representative, p("cac:PartyName/cbc:Name")) <= 1, "UBL-SR-22", representative)
-        ok(_count(representative, p("cac:PartyTaxScheme/cbc:CompanyID")) <= 1, "UBL-SR-23", representative)
+        ok(_count(doc, representative, p("cac:PartyName/cbc:Name")) <= 1, "UBL-SR-22", representative)
+        ok(_count(doc, representative, p("cac:PartyTaxScheme/cbc:CompanyID")) <= 1, "UBL-SR-23", representative)
     for subtotal in doc.all(CAC + "TaxSubtotal"):
-        ok(_count(subtotal, p("cac:TaxCategory/cbc:TaxExemptionReason")) <= 1, "UBL-SR-32", subtotal)
+        ok(_count(doc, subtotal, p("cac:TaxCategory/cbc:TaxExemptionReason")) <= 1, "UBL-SR-32", subtotal)
 
 
 _PRICE = c("cac:Price")
@@ -221,7 +221,7 @@ def _data_types(doc: UblDoc) -> None:
         local = tag.rpartition("}")[2]
         if local.endswith("Amount") and not local.endswith("PriceAmount"):
             for element in elements:
-                if any(a.find(ALLOWANCE_CHARGE) is not None for a in element.iterancestors(_PRICE)):
+                if any(doc.has(a, ALLOWANCE_CHARGE) for a in element.iterancestors(_PRICE)):
                     continue
                 ok(x.decimal_places(x.text(element)) <= 2, "UBL-DT-01", element)
         elif local.endswith("BinaryObject"):

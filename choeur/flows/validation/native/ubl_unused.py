@@ -441,20 +441,20 @@ def check(doc: UblDoc) -> None:
     for rule, attribute in _ATTRIBUTE_ONLY:
         if attribute in doc.attribute_names:
             fired.add(rule)
-    versions = root.findall(CBC + "UBLVersionID")
+    versions = doc.sel(root, CBC + "UBLVersionID")
     if versions and not any(x.text(v) == "2.1" for v in versions):
         fired.add("UBL-CR-002")
-    if root.tag != CREDIT_NOTE and root.find(f"{CAC}PaymentMeans/{CBC}PaymentDueDate") is not None:
+    if root.tag != CREDIT_NOTE and doc.has(root, f"{CAC}PaymentMeans/{CBC}PaymentDueDate"):
         fired.add("UBL-CR-412")
     for reference in doc.all(CAC + "AdditionalDocumentReference"):
-        types = [x.text(t) for t in reference.findall(CBC + "DocumentTypeCode")]
+        types = [x.text(t) for t in doc.sel(reference, CBC + "DocumentTypeCode")]
         if "130" in types:
-            if reference.find(CAC + "Attachment") is not None:
+            if doc.has(reference, CAC + "Attachment"):
                 fired.add("UBL-CR-666")
-            if reference.find(CBC + "DocumentDescription") is not None:
+            if doc.has(reference, CBC + "DocumentDescription"):
                 fired.add("UBL-CR-673")
         if (any(t != "130" for t in types) or not types) and any(
-            i.get("schemeID") is not None for i in reference.findall(CBC + "ID")
+            i.get("schemeID") is not None for i in doc.sel(reference, CBC + "ID")
         ):
             fired.add("UBL-CR-665")
     for rule in sorted(fired):

@@ -101,8 +101,8 @@ class _Index:
 
     def _read(self, element) -> tuple:
         doc = self.doc
-        ids = [x.normalize(x.text(e)) for e in element.findall(ID)]
-        raws = [x.text(e) for e in element.findall(ID)]
+        ids = [x.normalize(x.text(e)) for e in doc.sel(element, ID)]
+        raws = [x.text(e) for e in doc.sel(element, ID)]
         code = doc.category_code(element)
         return (element, code, doc.vat_scheme(element), ids, raws)
 
@@ -173,16 +173,16 @@ def _other_document_rules(doc: UblDoc, index: _Index) -> None:
     vat_breakdown = [i for i in index.breakdown if i[2]]
     has_k = any("K" in ids for _, _, _, ids, _ in vat_breakdown)
     if has_k:
-        delivery_dates = root.findall(f"{CAC}Delivery/{CBC}ActualDeliveryDate")
+        delivery_dates = doc.sel(root, f"{CAC}Delivery/{CBC}ActualDeliveryDate")
         first_date = x.text(delivery_dates[0]) if delivery_dates else ""
-        if len(root.findall(f"{CAC}Delivery")) > 1 and len(delivery_dates) > 1:
+        if len(doc.sel(root, f"{CAC}Delivery")) > 1 and len(delivery_dates) > 1:
             raise x.DynamicError("plusieurs dates de livraison là où une seule est permise", root)
         period_children = [
-            e for period in root.findall(f"{CAC}InvoicePeriod") for e in period if isinstance(e.tag, str)
+            e for period in doc.sel(root, f"{CAC}InvoicePeriod") for e in period if isinstance(e.tag, str)
         ]
         ok(len(first_date) > 1 or bool(period_children), "BR-IC-11", root)
-        countries = root.findall(
-            f"{CAC}Delivery/{CAC}DeliveryLocation/{CAC}Address/{CAC}Country/{CBC}IdentificationCode"
+        countries = doc.sel(
+            root, f"{CAC}Delivery/{CAC}DeliveryLocation/{CAC}Address/{CAC}Country/{CBC}IdentificationCode"
         )
         if len(countries) > 1:
             raise x.DynamicError("plusieurs pays de livraison là où un seul est permis", root)
@@ -217,13 +217,13 @@ def _category_rules(doc: UblDoc, index: _Index, cat: Category) -> None:
     for element, c, vat, _, _ in index.classified:
         if c == code and vat and element.getparent().tag == CAC + "Item":
             if element.getparent().getparent().tag in LINE_TAGS:
-                ok(_rate_ok(element, cat), rule + "05", element)
+                ok(_rate_ok(doc, element, cat), rule + "05", element)
     for allowance, charge, _, (element, c, vat, _, _) in index.ac_tax:
         if c == code and vat:
             if allowance:
-                ok(_rate_ok(element, cat), rule + "06", element)
+                ok(_rate_ok(doc, element, cat), rule + "06", element)
             elif charge:
-                ok(_rate_ok(element, cat), rule + "07", element)
+                ok(_rate_ok(doc, element, cat), rule + "07", element)
     # 08–10 on the VAT breakdown.
     for element, c, vat, _, _ in index.breakdown_any_root:
         if c != code or not vat:
@@ -231,75 +231,75 @@ def _category_rules(doc: UblDoc, index: _Index, cat: Category) -> None:
         subtotal = element.getparent()
         if cat.rated:
             ok(_rated_sum_ok(doc, index, cat, element, subtotal), rule + "08", element)
-            ok(_rated_amount_ok(element, subtotal), rule + "09", element)
+            ok(_rated_amount_ok(doc, element, subtotal), rule + "09", element)
         else:
             ok(_exact_sum_ok(doc, cat, subtotal), rule + "08", element)
-            amount = x.dec_one(subtotal, CBC + "TaxAmount")
+            amount = doc.dec_one(subtotal, CBC + "TaxAmount")
             ok(amount is not None and amount == 0, rule + "09", element)
-        reasons = element.find(CBC + "TaxExemptionReason") is not None
-        reasons = reasons or element.find(CBC + "TaxExemptionReasonCode") is not None
+        reasons = doc.has(element, CBC + "TaxExemptionReason")
+        reasons = reasons or doc.has(element, CBC + "TaxExemptionReasonCode")
         ok(reasons if cat.exemption == "required" else not reasons, rule + "10", element)
 
 
-def _rate_ok(element, cat: Category) -> bool:
+def _rate_ok(doc: UblDoc, element, cat: Category) -> bool:
     if cat.rate == "none":
-        return element.find(CBC + "Percent") is None
+        return not doc.has(element, CBC + "Percent")
     if cat.rate == "zero":
-        rate = x.dec_one(element, CBC + "Percent")
+        rate = doc.dec_one(element, CBC + "Percent")
         return rate is not None and rate == 0
-    values = [x.double(x.text(e), e) for e in element.findall(CBC + "Percent")]
+    values = [x.double(x.text(e), e) for e in doc.sel(element, CBC + "Percent")]
     if cat.rate == "positive":
         return any(v > 0 for v in values)
     return any(v >= 0 for v in values)
 
 
-def _line_codes(line) -> list:
-    return [x.ns_one(ctc, ID) for ctc in line.findall(f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")]
+def _line_codes(doc: UblDoc, line) -> list:
+    return [doc.ns_one(ctc, ID) for ctc in doc.sel(line, f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")]
 
 
-def _ac_codes(ac) -> list:
-    return [x.ns_one(tc, ID) for tc in ac.findall(TAX_CATEGORY)]
+def _ac_codes(doc: UblDoc, ac) -> list:
+    return [doc.ns_one(tc, ID) for tc in doc.sel(ac, TAX_CATEGORY)]
 
 
 def _exact_sum_ok(doc: UblDoc, cat: Category, subtotal) -> bool:
     root, code = doc.root, cat.code
     kinds = doc.allowance_kinds
-    acs = [ac for ac in root.findall(ALLOWANCE_CHARGE) if code in _ac_codes(ac)]
-    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in ac.findall(CBC + "Amount")))
-    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in ac.findall(CBC + "Amount")))
+    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if code in _ac_codes(doc, ac)]
+    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in doc.sel(ac, CBC + "Amount")))
+    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in doc.sel(ac, CBC + "Amount")))
     for line_tag in LINE_TAGS:
         if not doc.all(line_tag):
             continue
-        taxable = x.dec_one(subtotal, CBC + "TaxableAmount")
-        lines = [line for line in root.findall(line_tag) if code in _line_codes(line)]
-        total = x.dsum(x.dec_all(e for line in lines for e in line.findall(CBC + "LineExtensionAmount")))
+        taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
+        lines = [line for line in doc.sel(root, line_tag) if code in _line_codes(doc, line)]
+        total = x.dsum(x.dec_all(e for line in lines for e in doc.sel(line, CBC + "LineExtensionAmount")))
         if taxable is not None and taxable == x.dsum((total, charges, -allowances)):
             return True
     return False
 
 
-def _rates(element_list) -> list[Decimal]:
-    return [v for e in element_list if (v := x.dec_one(e, CBC + "Percent")) is not None]
+def _rates(doc: UblDoc, element_list) -> list[Decimal]:
+    return [v for e in element_list if (v := doc.dec_one(e, CBC + "Percent")) is not None]
 
 
 def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal) -> bool:
-    percent = x.dec_one(category, CBC + "Percent")
+    percent = doc.dec_one(category, CBC + "Percent")
     if percent is None:
         return True  # every $rate in () satisfies …
     rate, root, code = percent, doc.root, cat.code
     kinds = doc.allowance_kinds
 
     def line_matches(line) -> bool:
-        cats = line.findall(f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")
-        return any(x.ns_one(t, ID) == code for t in cats) and rate in _rates(cats)
+        cats = doc.sel(line, f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")
+        return any(doc.ns_one(t, ID) == code for t in cats) and rate in _rates(doc, cats)
 
     def ac_matches(ac) -> bool:
-        cats = ac.findall(TAX_CATEGORY)
-        return any(x.ns_one(t, ID) == code for t in cats) and rate in _rates(cats)
+        cats = doc.sel(ac, TAX_CATEGORY)
+        return any(doc.ns_one(t, ID) == code for t in cats) and rate in _rates(doc, cats)
 
-    acs = [ac for ac in root.findall(ALLOWANCE_CHARGE) if ac_matches(ac)]
-    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in ac.findall(CBC + "Amount")))
-    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in ac.findall(CBC + "Amount")))
+    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if ac_matches(ac)]
+    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in doc.sel(ac, CBC + "Amount")))
+    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in doc.sel(ac, CBC + "Amount")))
     any_ac = None
     for line_tag in LINE_TAGS:
         if cat.guarded_08:
@@ -312,11 +312,11 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
             guard = bool(doc.all(line_tag))
         if not guard:
             continue
-        lines = [line for line in root.findall(line_tag) if line_matches(line)]
+        lines = [line for line in doc.sel(root, line_tag) if line_matches(line)]
         expected = x.dsum(
-            (*x.dec_all(e for line in lines for e in line.findall(CBC + "LineExtensionAmount")), charges, -allowances)
+            (*x.dec_all(e for line in lines for e in doc.sel(line, CBC + "LineExtensionAmount")), charges, -allowances)
         )
-        taxable_element = x.one(subtotal, CBC + "TaxableAmount")
+        taxable_element = doc.one(subtotal, CBC + "TaxableAmount")
         if taxable_element is None:
             continue
         taxable = x.double(x.text(taxable_element), taxable_element)
@@ -327,10 +327,10 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
     return False
 
 
-def _rated_amount_ok(category, subtotal) -> bool:
-    amount = x.dec_one(subtotal, CBC + "TaxAmount")
-    taxable = x.dec_one(subtotal, CBC + "TaxableAmount")
-    percent = x.dec_one(category, CBC + "Percent")
+def _rated_amount_ok(doc: UblDoc, category, subtotal) -> bool:
+    amount = doc.dec_one(subtotal, CBC + "TaxAmount")
+    taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
+    percent = doc.dec_one(category, CBC + "Percent")
     if amount is None or taxable is None or percent is None:
         return False
     expected = x.round2(x.mul(abs(taxable), percent / 100))

@@ -44,11 +44,16 @@ _EMPTY: list = []
 _CLARK_STEP = re.compile(r"/(?=\{)")
 
 
-@cache
+_STEPS: dict[str, tuple[str, ...]] = {}
+
+
 def _steps(path: str) -> tuple[str, ...]:
     if path.startswith("{"):
-        return tuple(_CLARK_STEP.split(path))
-    return tuple(c(step) for step in path.split("/"))
+        steps = tuple(_CLARK_STEP.split(path))
+    else:
+        steps = tuple(c(step) for step in path.split("/"))
+    _STEPS[path] = steps
+    return steps
 
 
 @cache
@@ -97,15 +102,15 @@ class UblDoc:
 
     def sel(self, element, path: str) -> list:
         """The nodes at a child path (`cac:A/cbc:B`, or Clark tags), in document order."""
+        steps = _STEPS.get(path) or _steps(path)
+        get = self.children.get
+        if len(steps) == 1:
+            return get((element, steps[0]), _EMPTY)
         if element is None:
             return _EMPTY
-        steps = _steps(path)
-        children = self.children
-        if len(steps) == 1:
-            return children.get((element, steps[0]), _EMPTY)
         nodes = [element]
         for step in steps:
-            nodes = [child for node in nodes for child in children.get((node, step), _EMPTY)]
+            nodes = [child for node in nodes for child in get((node, step), _EMPTY)]
             if not nodes:
                 break
         return nodes

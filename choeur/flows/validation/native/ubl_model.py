@@ -462,7 +462,7 @@ def _br_co_17(doc: UblDoc, subtotal, vat_categories) -> bool:
     taxable = doc.dec_one(subtotal, c("cbc:TaxableAmount"))
     if amount is None or taxable is None:
         return False
-    expected = x.round2(x.mul(abs(taxable), rate / 100))
+    expected = x.round2(x.mul(abs(taxable), x.percent(rate)))
     return abs(amount) - 1 < expected and abs(amount) + 1 > expected
 
 

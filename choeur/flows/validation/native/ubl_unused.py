@@ -398,18 +398,22 @@ RULES: dict[str, str] = {rule: "warning" for rule, *_ in _ENTRIES}
 RULES.update({rule: "warning" for rule in _CONDITIONAL})
 RULES.update({rule: "fatal" for rule in _FATAL})
 
-# Entries filed by the tag of their last element step; attribute-only entries (`//@name`) apart.
-_BY_TAG: dict[str, list[tuple[str, str, tuple[str, ...], str | None]]] = {}
+# Entries filed by the tag of their last element step, then by the tag of its parent (None: any parent);
+# attribute-only entries (`//@name`) apart.
+_Entry = tuple[str, str, tuple[str, ...], str | None]
+_BY_TAG: dict[str, dict[str | None, list[_Entry]]] = {}
 _ATTRIBUTE_ONLY: list[tuple[str, str]] = []
 for _rule, _anchor, _steps, _attribute in _ENTRIES:
-    if _steps:
-        _BY_TAG.setdefault(_steps[-1], []).append((_rule, _anchor, _steps[:-1], _attribute))
-    else:
+    if not _steps:
         _ATTRIBUTE_ONLY.append((_rule, _attribute))
+    elif len(_steps) >= 2:
+        _BY_TAG.setdefault(_steps[-1], {}).setdefault(_steps[-2], []).append((_rule, _anchor, _steps[:-2], _attribute))
+    else:
+        _BY_TAG.setdefault(_steps[-1], {}).setdefault(None, []).append((_rule, _anchor, (), _attribute))
 
 
-def _anchored(element, anchor: str, ancestors: tuple[str, ...], root) -> bool:
-    node = element.getparent()
+def _anchored(node, anchor: str, ancestors: tuple[str, ...], root) -> bool:
+    """Whether `node` (the parent of the entry's last matched step) sits under `ancestors` at the anchor."""
     for tag in reversed(ancestors):
         if node is None or node.tag != tag:
             return False
@@ -428,16 +432,19 @@ def check(doc: UblDoc) -> None:
         return
     root = doc.root
     fired: set[str] = set()
+    names = doc.attribute_names
     for tag in _BY_TAG.keys() & doc.by_tag.keys():
-        for rule, anchor, ancestors, attribute in _BY_TAG[tag]:
-            if rule in fired:
-                continue
-            for element in doc.by_tag[tag]:
-                if (attribute is None or element.get(attribute) is not None) and _anchored(
-                    element, anchor, ancestors, root
-                ):
-                    fired.add(rule)
-                    break
+        by_parent = _BY_TAG[tag]
+        for element in doc.by_tag[tag]:
+            parent = element.getparent()
+            for key, start in ((parent.tag, parent.getparent()), (None, parent)):
+                for rule, anchor, ancestors, attribute in by_parent.get(key, ()):
+                    if rule in fired:
+                        continue
+                    if attribute is not None and (attribute not in names or element.get(attribute) is None):
+                        continue
+                    if _anchored(start, anchor, ancestors, root):
+                        fired.add(rule)
     for rule, attribute in _ATTRIBUTE_ONLY:
         if attribute in doc.attribute_names:
             fired.add(rule)

@@ -76,6 +76,7 @@ class _Index:
 
     def __init__(self, doc: UblDoc):
         self.doc = doc
+        self._memo: dict[tuple, list] = {}
         kinds = doc.allowance_kinds
         # (category element, code, vat, raw codes) for each cac:TaxCategory / cac:ClassifiedTaxCategory.
         self.tax: list[tuple] = [self._read(e) for e in doc.all(TAX_CATEGORY)]
@@ -99,6 +100,34 @@ class _Index:
                 if doc.is_document:
                     self.breakdown.append(info)
 
+    def codes(self, holder, path: str) -> list[str]:
+        """normalize-space(cbc:ID) of each tax category at `path` under `holder` (read once)."""
+        key = (holder, path, "codes")
+        found = self._memo.get(key)
+        if found is None:
+            doc = self.doc
+            found = self._memo[key] = [doc.ns_one(t, ID) for t in doc.sel(holder, path)]
+        return found
+
+    def rates(self, holder, path: str) -> list[Decimal]:
+        """xs:decimal(cbc:Percent) of each tax category at `path` under `holder` (read once)."""
+        key = (holder, path, "rates")
+        found = self._memo.get(key)
+        if found is None:
+            doc = self.doc
+            found = self._memo[key] = [
+                v for t in doc.sel(holder, path) if (v := doc.dec_one(t, CBC + "Percent")) is not None
+            ]
+        return found
+
+    def amounts(self, holder, tag: str) -> list[Decimal]:
+        """xs:decimal of each `tag` child of `holder` (read once)."""
+        key = (holder, tag, "amounts")
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = x.dec_all(self.doc.sel(holder, tag))
+        return found
+
     def _read(self, element) -> tuple:
         doc = self.doc
         ids = [x.normalize(x.text(e)) for e in doc.sel(element, ID)]
@@ -109,11 +138,14 @@ class _Index:
 
 def check(doc: UblDoc) -> None:
     index = _Index(doc)
+    # A category whose code appears in no tax category (normalised or not) passes all its rules.
+    present = {code for _, _, _, ids, raws in index.tax + index.classified for code in (*ids, *raws)}
+    categories = [cat for cat in CATEGORIES if cat.code in present]
     if doc.is_document:
-        for cat in CATEGORIES:
+        for cat in categories:
             _document_rules(doc, index, cat)
         _other_document_rules(doc, index)
-    for cat in CATEGORIES:
+    for cat in categories:
         _category_rules(doc, index, cat)
 
 
@@ -233,7 +265,7 @@ def _category_rules(doc: UblDoc, index: _Index, cat: Category) -> None:
             ok(_rated_sum_ok(doc, index, cat, element, subtotal), rule + "08", element)
             ok(_rated_amount_ok(doc, element, subtotal), rule + "09", element)
         else:
-            ok(_exact_sum_ok(doc, cat, subtotal), rule + "08", element)
+            ok(_exact_sum_ok(doc, index, cat, subtotal), rule + "08", element)
             amount = doc.dec_one(subtotal, CBC + "TaxAmount")
             ok(amount is not None and amount == 0, rule + "09", element)
         reasons = doc.has(element, CBC + "TaxExemptionReason")
@@ -253,33 +285,26 @@ def _rate_ok(doc: UblDoc, element, cat: Category) -> bool:
     return any(v >= 0 for v in values)
 
 
-def _line_codes(doc: UblDoc, line) -> list:
-    return [doc.ns_one(ctc, ID) for ctc in doc.sel(line, f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")]
+_LINE_CATEGORIES = f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}"
+_AMOUNT = CBC + "Amount"
+_LINE_AMOUNT = CBC + "LineExtensionAmount"
 
 
-def _ac_codes(doc: UblDoc, ac) -> list:
-    return [doc.ns_one(tc, ID) for tc in doc.sel(ac, TAX_CATEGORY)]
-
-
-def _exact_sum_ok(doc: UblDoc, cat: Category, subtotal) -> bool:
+def _exact_sum_ok(doc: UblDoc, index: _Index, cat: Category, subtotal) -> bool:
     root, code = doc.root, cat.code
     kinds = doc.allowance_kinds
-    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if code in _ac_codes(doc, ac)]
-    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in doc.sel(ac, CBC + "Amount")))
-    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in doc.sel(ac, CBC + "Amount")))
+    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if code in index.codes(ac, TAX_CATEGORY)]
+    charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
+    allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
     for line_tag in LINE_TAGS:
         if not doc.all(line_tag):
             continue
         taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
-        lines = [line for line in doc.sel(root, line_tag) if code in _line_codes(doc, line)]
-        total = x.dsum(x.dec_all(e for line in lines for e in doc.sel(line, CBC + "LineExtensionAmount")))
+        lines = [line for line in doc.sel(root, line_tag) if code in index.codes(line, _LINE_CATEGORIES)]
+        total = x.dsum(v for line in lines for v in index.amounts(line, _LINE_AMOUNT))
         if taxable is not None and taxable == x.dsum((total, charges, -allowances)):
             return True
     return False
-
-
-def _rates(doc: UblDoc, element_list) -> list[Decimal]:
-    return [v for e in element_list if (v := doc.dec_one(e, CBC + "Percent")) is not None]
 
 
 def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal) -> bool:
@@ -290,16 +315,14 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
     kinds = doc.allowance_kinds
 
     def line_matches(line) -> bool:
-        cats = doc.sel(line, f"{CAC}Item/{CLASSIFIED_TAX_CATEGORY}")
-        return any(doc.ns_one(t, ID) == code for t in cats) and rate in _rates(doc, cats)
+        return code in index.codes(line, _LINE_CATEGORIES) and rate in index.rates(line, _LINE_CATEGORIES)
 
     def ac_matches(ac) -> bool:
-        cats = doc.sel(ac, TAX_CATEGORY)
-        return any(doc.ns_one(t, ID) == code for t in cats) and rate in _rates(doc, cats)
+        return code in index.codes(ac, TAX_CATEGORY) and rate in index.rates(ac, TAX_CATEGORY)
 
     acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if ac_matches(ac)]
-    charges = x.dsum(x.dec_all(e for ac in acs if kinds[ac][1] for e in doc.sel(ac, CBC + "Amount")))
-    allowances = x.dsum(x.dec_all(e for ac in acs if kinds[ac][0] for e in doc.sel(ac, CBC + "Amount")))
+    charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
+    allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
     any_ac = None
     for line_tag in LINE_TAGS:
         if cat.guarded_08:
@@ -313,9 +336,7 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
         if not guard:
             continue
         lines = [line for line in doc.sel(root, line_tag) if line_matches(line)]
-        expected = x.dsum(
-            (*x.dec_all(e for line in lines for e in doc.sel(line, CBC + "LineExtensionAmount")), charges, -allowances)
-        )
+        expected = x.dsum((*(v for line in lines for v in index.amounts(line, _LINE_AMOUNT)), charges, -allowances))
         taxable_element = doc.one(subtotal, CBC + "TaxableAmount")
         if taxable_element is None:
             continue
@@ -333,5 +354,5 @@ def _rated_amount_ok(doc: UblDoc, category, subtotal) -> bool:
     percent = doc.dec_one(category, CBC + "Percent")
     if amount is None or taxable is None or percent is None:
         return False
-    expected = x.round2(x.mul(abs(taxable), percent / 100))
+    expected = x.round2(x.mul(abs(taxable), x.percent(percent)))
     return abs(amount) - 1 < expected and abs(amount) + 1 > expected

@@ -11,7 +11,7 @@ finding, see `ubl.validate`). Shared by the UBL and CII modules; no Django, no l
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal, localcontext
+from decimal import ROUND_FLOOR, Context, Decimal
 
 from lxml import etree
 
@@ -108,29 +108,35 @@ def boolean(value: str, element=None) -> bool:
     raise DynamicError(f"« {value.strip()[:40]} » n'est pas un booléen (true ou false)", element)
 
 
+_HALF = Decimal("0.5")
+_HUNDRED = Decimal(100)
+_add = EXACT.add
+
+
 def round_half_up(value: Decimal) -> Decimal:
     """fn:round on a decimal: half towards positive infinity (round(-2.5) = -2)."""
-    with localcontext(EXACT):
-        return (value + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR")
+    return _add(value, _HALF).to_integral_value(rounding=ROUND_FLOOR, context=EXACT)
 
 
 def round2(value: Decimal) -> Decimal:
     """`round(x * 10 * 10) div 100`, the BR-CO rounding to two decimals."""
-    with localcontext(EXACT):
-        return round_half_up(value * 100) / 100
+    return EXACT.divide(round_half_up(EXACT.multiply(value, _HUNDRED)), _HUNDRED)
 
 
 def dsum(values) -> Decimal:
-    with localcontext(EXACT):
-        total = ZERO
-        for v in values:
-            total += v
-        return total
+    total = ZERO
+    for v in values:
+        total = _add(total, v)
+    return total
+
+
+def percent(rate: Decimal) -> Decimal:
+    """`rate div 100`, exact."""
+    return EXACT.divide(rate, _HUNDRED)
 
 
 def mul(a: Decimal, b: Decimal) -> Decimal:
-    with localcontext(EXACT):
-        return a * b
+    return EXACT.multiply(a, b)
 
 
 def decimal_of_double(value: float, element=None) -> Decimal:

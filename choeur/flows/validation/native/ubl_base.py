@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache, cached_property
 
+from lxml import etree
+
 from choeur.flows.validation.native import xpath2 as x
 from choeur.flows.validation.native.types import NativeFinding
 
@@ -62,6 +64,10 @@ def p(path: str) -> str:
     return "/".join(c(step) for step in path.split("/"))
 
 
+_ALL_ATTRIBUTES = etree.XPath("//@*")
+_NAMED = etree.XPath("//*[@name]")
+
+
 class UblDoc:
     def __init__(self, root, flags: dict[str, str]):
         self.root = root
@@ -72,22 +78,22 @@ class UblDoc:
         self.is_document = self.is_invoice or self.is_credit_note
         by_tag: dict[str, list] = {}
         children: dict[tuple, list] = {}
-        attribute_names: set[str] = set()
-        named: list = []
-        for element in root.iter():
+        for element in root.iter(etree.Element):
             tag = element.tag
-            if isinstance(tag, str):
-                by_tag.setdefault(tag, []).append(element)
-                children.setdefault((element.getparent(), tag), []).append(element)
-                attrib = element.attrib
-                if attrib:
-                    attribute_names.update(attrib.keys())
-                    if "name" in attrib:
-                        named.append(element)
+            by_tag.setdefault(tag, []).append(element)
+            children.setdefault((element.getparent(), tag), []).append(element)
         self.by_tag = by_tag
         self.children = children  # (parent, tag) → its children of that tag: every child step is a lookup
-        self.attribute_names = attribute_names  # no-namespace attribute names present anywhere (`//@name`)
-        self.named_elements = named  # elements carrying a `name` attribute
+
+    @cached_property
+    def attribute_names(self) -> set[str]:
+        """The names of the attributes present anywhere (`//@name`); namespaced ones in Clark notation."""
+        return {value.attrname for value in _ALL_ATTRIBUTES(self.root)}
+
+    @cached_property
+    def named_elements(self) -> list:
+        """The elements that carry a `name` attribute."""
+        return _NAMED(self.root)
 
     # --- reporting -------------------------------------------------------------------------------------
 

@@ -213,18 +213,34 @@ def _contexts(doc: UblDoc) -> None:
 
 
 _PRICE = c("cac:Price")
+_KINDS: dict[str, str | None] = {}
+
+
+def _kind(tag: str) -> str | None:
+    """ "amount" for an element whose name ends in Amount but not PriceAmount, "binary" for a BinaryObject."""
+    local = tag.rpartition("}")[2]
+    if local.endswith("Amount") and not local.endswith("PriceAmount"):
+        kind = "amount"
+    elif local.endswith("BinaryObject"):
+        kind = "binary"
+    else:
+        kind = None
+    _KINDS[tag] = kind
+    return kind
 
 
 def _data_types(doc: UblDoc) -> None:
     ok = doc.check
+    # Amounts under a cac:Price that has an allowance (the item price discount) are exempt from UBL-DT-01.
+    priced = [price for price in doc.all(_PRICE) if doc.has(price, ALLOWANCE_CHARGE)]
     for tag, elements in doc.by_tag.items():
-        local = tag.rpartition("}")[2]
-        if local.endswith("Amount") and not local.endswith("PriceAmount"):
+        kind = _KINDS[tag] if tag in _KINDS else _kind(tag)
+        if kind == "amount":
             for element in elements:
-                if any(doc.has(a, ALLOWANCE_CHARGE) for a in element.iterancestors(_PRICE)):
+                if priced and any(a in priced for a in element.iterancestors(_PRICE)):
                     continue
                 ok(x.decimal_places(x.text(element)) <= 2, "UBL-DT-01", element)
-        elif local.endswith("BinaryObject"):
+        elif kind == "binary":
             for element in elements:
                 ok(element.get("mimeCode") is not None, "UBL-DT-06", element)
                 ok(element.get("filename") is not None, "UBL-DT-07", element)

@@ -14,7 +14,6 @@ from choeur.flows.validation.native.ubl_base import (
     CREDIT_NOTE,
     LINE_TAGS,
     UblDoc,
-    c,
     p,
 )
 
@@ -158,7 +157,7 @@ def _contexts(doc: UblDoc) -> None:
             reference,
         )
     for delivery in doc.all(CAC + "Delivery"):
-        ok(_count(doc, delivery, p("cac:DeliveryParty/cac:PartyName/cbc:Name")) <= 1, "UBL-SR-25", delivery)
+        ok(_count(doc, delivery, "cac:DeliveryParty/cac:PartyName/cbc:Name") <= 1, "UBL-SR-25", delivery)
     kinds = doc.allowance_kinds
     for ac in doc.all(ALLOWANCE_CHARGE):
         allowance, charge = kinds[ac]
@@ -175,18 +174,18 @@ def _contexts(doc: UblDoc) -> None:
     for line_tag in LINE_TAGS:
         for line in doc.all(line_tag):
             ok(_count(doc, line, CBC + "Note") <= 1, "UBL-SR-34", line)
-            ok(_count(doc, line, p("cac:OrderLineReference/cbc:LineID")) <= 1, "UBL-SR-35", line)
+            ok(_count(doc, line, "cac:OrderLineReference/cbc:LineID") <= 1, "UBL-SR-35", line)
             ok(_count(doc, line, CAC + "InvoicePeriod") <= 1, "UBL-SR-36", line)
-            ok(_count(doc, line, p("cac:Price/cac:AllowanceCharge/cbc:Amount")) <= 1, "UBL-SR-37", line)
-            ok(_count(doc, line, p("cac:Item/cac:ClassifiedTaxCategory")) == 1, "UBL-SR-48", line)
-            ok(_count(doc, line, p("cac:Item/cbc:Description")) <= 1, "UBL-SR-50", line)
+            ok(_count(doc, line, "cac:Price/cac:AllowanceCharge/cbc:Amount") <= 1, "UBL-SR-37", line)
+            ok(_count(doc, line, "cac:Item/cac:ClassifiedTaxCategory") == 1, "UBL-SR-48", line)
+            ok(_count(doc, line, "cac:Item/cbc:Description") <= 1, "UBL-SR-50", line)
             ok(_count(doc, line, CAC + "DocumentReference") <= 1, "UBL-SR-52", line)
     for payee in doc.all(CAC + "PayeeParty"):
         names = [x.text(e) for e in doc.sel(payee, ("cac:PartyName/cbc:Name"))]
         seller = [
             x.text(e)
             for e in doc.sel(
-                payee.getparent(), p("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
+                payee.getparent(), "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"
             )
         ]
         differs = any(a != b for a in names for b in seller)
@@ -197,22 +196,22 @@ def _contexts(doc: UblDoc) -> None:
             if (e.get("schemeID") or "").upper() != "SEPA"
         ]
         ok(len(ids) <= 1 and differs, "UBL-SR-20", payee)
-        ok(_count(doc, payee, p("cac:PartyLegalEntity/cbc:CompanyID")) <= 1 and differs, "UBL-SR-21", payee)
+        ok(_count(doc, payee, "cac:PartyLegalEntity/cbc:CompanyID") <= 1 and differs, "UBL-SR-21", payee)
     for means in doc.all(CAC + "PaymentMeans"):
         ok(_count(doc, means, CBC + "PaymentID") <= 1, "UBL-SR-26", means)
         ok(_count(doc, means, CBC + "PaymentMeansCode") <= 1, "UBL-SR-27", means)
-        ok(_count(doc, means, p("cac:PaymentMandate/cbc:ID")) <= 1, "UBL-SR-28", means)
+        ok(_count(doc, means, "cac:PaymentMandate/cbc:ID") <= 1, "UBL-SR-28", means)
     for reference in doc.all(CAC + "BillingReference"):
         ok(_count(doc, reference, CAC + "InvoiceDocumentReference") <= 1, "UBL-SR-06", reference)
         ok(doc.has(reference, "cac:InvoiceDocumentReference/cbc:ID"), "UBL-SR-07", reference)
     for representative in doc.all(CAC + "TaxRepresentativeParty"):
-        ok(_count(doc, representative, p("cac:PartyName/cbc:Name")) <= 1, "UBL-SR-22", representative)
-        ok(_count(doc, representative, p("cac:PartyTaxScheme/cbc:CompanyID")) <= 1, "UBL-SR-23", representative)
+        ok(_count(doc, representative, "cac:PartyName/cbc:Name") <= 1, "UBL-SR-22", representative)
+        ok(_count(doc, representative, "cac:PartyTaxScheme/cbc:CompanyID") <= 1, "UBL-SR-23", representative)
     for subtotal in doc.all(CAC + "TaxSubtotal"):
-        ok(_count(doc, subtotal, p("cac:TaxCategory/cbc:TaxExemptionReason")) <= 1, "UBL-SR-32", subtotal)
+        ok(_count(doc, subtotal, "cac:TaxCategory/cbc:TaxExemptionReason") <= 1, "UBL-SR-32", subtotal)
 
 
-_PRICE = c("cac:Price")
+_PRICE = CAC + "Price"
 _KINDS: dict[str, str | None] = {}
 
 

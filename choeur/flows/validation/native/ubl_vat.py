@@ -293,16 +293,18 @@ _LINE_AMOUNT = CBC + "LineExtensionAmount"
 def _exact_sum_ok(doc: UblDoc, index: _Index, cat: Category, subtotal) -> bool:
     root, code = doc.root, cat.code
     kinds = doc.allowance_kinds
-    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if code in index.codes(ac, TAX_CATEGORY)]
-    charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
-    allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
     for line_tag in LINE_TAGS:
         if not doc.all(line_tag):
             continue
         taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
+        if taxable is None:
+            continue  # empty left operand: the sums are not evaluated
         lines = [line for line in doc.sel(root, line_tag) if code in index.codes(line, _LINE_CATEGORIES)]
         total = x.dsum(v for line in lines for v in index.amounts(line, _LINE_AMOUNT))
-        if taxable is not None and taxable == x.dsum((total, charges, -allowances)):
+        acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if code in index.codes(ac, TAX_CATEGORY)]
+        charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
+        allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
+        if taxable == x.dsum((total, charges, -allowances)):
             return True
     return False
 
@@ -320,9 +322,6 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
     def ac_matches(ac) -> bool:
         return code in index.codes(ac, TAX_CATEGORY) and rate in index.rates(ac, TAX_CATEGORY)
 
-    acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if ac_matches(ac)]
-    charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
-    allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
     any_ac = None
     for line_tag in LINE_TAGS:
         if cat.guarded_08:
@@ -335,24 +334,30 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
             guard = bool(doc.all(line_tag))
         if not guard:
             continue
-        lines = [line for line in doc.sel(root, line_tag) if line_matches(line)]
-        expected = x.dsum((*(v for line in lines for v in index.amounts(line, _LINE_AMOUNT)), charges, -allowances))
         taxable_element = doc.one(subtotal, CBC + "TaxableAmount")
         if taxable_element is None:
-            continue
+            continue  # empty left operand: the sums are not evaluated
         taxable = x.double(x.text(taxable_element), taxable_element)
         low = x.decimal_of_double(taxable - 1, taxable_element)
-        high = x.decimal_of_double(taxable + 1, taxable_element)
-        if low < expected and high > expected:
+        lines = [line for line in doc.sel(root, line_tag) if line_matches(line)]
+        acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if ac_matches(ac)]
+        charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
+        allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
+        expected = x.dsum((*(v for line in lines for v in index.amounts(line, _LINE_AMOUNT)), charges, -allowances))
+        if low < expected and x.decimal_of_double(taxable + 1, taxable_element) > expected:
             return True
     return False
 
 
 def _rated_amount_ok(doc: UblDoc, category, subtotal) -> bool:
     amount = doc.dec_one(subtotal, CBC + "TaxAmount")
+    if amount is None:
+        return False  # empty left operand: the right one is not evaluated
     taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
+    if taxable is None:
+        return False
     percent = doc.dec_one(category, CBC + "Percent")
-    if amount is None or taxable is None or percent is None:
+    if percent is None:
         return False
     expected = x.round2(x.mul(abs(taxable), x.percent(percent)))
     return abs(amount) - 1 < expected and abs(amount) + 1 > expected

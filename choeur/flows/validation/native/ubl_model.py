@@ -117,14 +117,10 @@ def _br_co_15(doc: UblDoc, root) -> bool:
     monetary = doc.sel(root, CAC + "LegalMonetaryTotal")
     for currency in doc.sel(root, CBC + "DocumentCurrencyCode"):
         code = x.text(currency)
-        amounts = []
-        for tt in totals:
-            matching = [e for e in doc.sel(tt, CBC + "TaxAmount") if e.get("currencyID") == code]
-            if len(matching) > 1:
-                raise x.DynamicError("plusieurs montants de TVA dans la même devise", tt)
-            amounts.extend(x.dec_all(matching))
-        if len(amounts) != 1:
-            return False
+        matching = [e for tt in totals for e in doc.sel(tt, CBC + "TaxAmount") if e.get("currencyID") == code]
+        if len(matching) != 1:
+            return False  # Saxon counts them without reading them
+        amounts = x.dec_all(matching)
         inclusive = [v for m in monetary if (v := doc.dec_one(m, CBC + "TaxInclusiveAmount")) is not None]
         if not inclusive:
             return False  # empty left operand: the right one is not evaluated
@@ -462,6 +458,10 @@ def _tax_totals(doc: UblDoc) -> None:
 
 
 def _br_co_17(doc: UblDoc, subtotal, vat_categories) -> bool:
+    # Each of the three alternatives needs the tax amount: without it the rule fails, whatever the rate
+    # (Saxon does not read the rate then).
+    if not doc.has(subtotal, CBC + "TaxAmount"):
+        return False
     rates = [v for cat in vat_categories if (v := doc.dec_one(cat, CBC + "Percent")) is not None]
     if len(rates) > 1:
         raise x.DynamicError("plusieurs taux de TVA dans une ventilation", subtotal)

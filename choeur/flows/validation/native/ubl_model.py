@@ -113,29 +113,29 @@ def _documents(doc: UblDoc) -> None:
 
 
 def _br_co_15(doc: UblDoc, root) -> bool:
-    """Saxon evaluates the total's equation before the count of tax amounts (as observed on the official
-    artefacts: a missing total spares the count, repeated amounts stop the run only when a total exists)."""
+    """BR-CO-15 as Saxon runs it on the official artefacts (observed on crafted documents): the right side of
+    the total's equation is read first, the totals on the left only if it is not empty; the sum takes the first
+    tax amount in the document currency after reading them all; the count of those amounts reads no value."""
     totals = doc.sel(root, CAC + "TaxTotal")
     monetary = doc.sel(root, CAC + "LegalMonetaryTotal")
     for currency in doc.sel(root, CBC + "DocumentCurrencyCode"):
         code = x.text(currency)
-        inclusive = [v for m in monetary if (v := doc.dec_one(m, CBC + "TaxInclusiveAmount")) is not None]
-        if not inclusive:
-            return False  # empty left operand: the right one is not evaluated
         exclusive = [v for m in monetary if (v := doc.dec_one(m, CBC + "TaxExclusiveAmount")) is not None]
-        if len(exclusive) > 1:
-            raise x.DynamicError("plusieurs totaux hors TVA là où un seul est permis", root)
-        if not exclusive:
-            return False
-        amounts = []
-        for tt in totals:
-            matching = [e for e in doc.sel(tt, CBC + "TaxAmount") if e.get("currencyID") == code]
-            if len(matching) > 1:
-                raise x.DynamicError("plusieurs montants de TVA dans la même devise", tt)
-            amounts.extend(x.dec_all(matching))
-        if len(amounts) > 1:
-            raise x.DynamicError("plusieurs montants de TVA dans la devise du document", root)
-        if not amounts or x.round2(x.dsum((exclusive[0], amounts[0]))) not in inclusive:
+        expected = None
+        if exclusive:
+            amounts = []
+            for tt in totals:
+                matching = [e for e in doc.sel(tt, CBC + "TaxAmount") if e.get("currencyID") == code]
+                if len(matching) > 1:
+                    raise x.DynamicError("plusieurs montants de TVA dans la même devise", tt)
+                amounts.extend(x.dec_all(matching))
+            if amounts:
+                expected = x.round2(x.dsum((exclusive[0], amounts[0])))
+        if expected is None:
+            return False  # an empty right side: the totals on the left are not read
+        inclusive = [v for m in monetary if (v := doc.dec_one(m, CBC + "TaxInclusiveAmount")) is not None]
+        count = sum(1 for tt in totals for e in doc.sel(tt, CBC + "TaxAmount") if e.get("currencyID") == code)
+        if count != 1 or expected not in inclusive:
             return False
     return True
 

@@ -334,16 +334,17 @@ def _rated_sum_ok(doc: UblDoc, index: _Index, cat: Category, category, subtotal)
             guard = bool(doc.all(line_tag))
         if not guard:
             continue
-        taxable_element = doc.one(subtotal, CBC + "TaxableAmount")
-        if taxable_element is None:
-            continue  # empty left operand: the sums are not evaluated
-        taxable = x.double(x.text(taxable_element), taxable_element)
-        low = x.decimal_of_double(taxable - 1, taxable_element)
+        # `../xs:decimal(cbc:TaxableAmount - 1)` is a node path: Saxon reads the sums even when it is empty.
         lines = [line for line in doc.sel(root, line_tag) if line_matches(line)]
         acs = [ac for ac in doc.sel(root, ALLOWANCE_CHARGE) if ac_matches(ac)]
         charges = x.dsum(v for ac in acs if kinds[ac][1] for v in index.amounts(ac, _AMOUNT))
         allowances = x.dsum(v for ac in acs if kinds[ac][0] for v in index.amounts(ac, _AMOUNT))
         expected = x.dsum((*(v for line in lines for v in index.amounts(line, _LINE_AMOUNT)), charges, -allowances))
+        taxable_element = doc.one(subtotal, CBC + "TaxableAmount")
+        if taxable_element is None:
+            continue
+        taxable = x.double(x.text(taxable_element), taxable_element)
+        low = x.decimal_of_double(taxable - 1, taxable_element)
         if low < expected and x.decimal_of_double(taxable + 1, taxable_element) > expected:
             return True
     return False

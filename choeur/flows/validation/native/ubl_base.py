@@ -77,13 +77,17 @@ class UblDoc:
         self.is_credit_note = root.tag == CREDIT_NOTE
         self.is_document = self.is_invoice or self.is_credit_note
         by_tag: dict[str, list] = {}
-        children: dict[tuple, list] = {}
         for element in root.iter(etree.Element):
-            tag = element.tag
-            by_tag.setdefault(tag, []).append(element)
-            children.setdefault((element.getparent(), tag), []).append(element)
+            by_tag.setdefault(element.tag, []).append(element)
         self.by_tag = by_tag
-        self.children = children  # (parent, tag) → its children of that tag: every child step is a lookup
+        self._kids: dict = {}  # element → {tag: its children of that tag}, built on first use of the element
+
+    def _children_of(self, element) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for child in element.iterchildren(etree.Element):
+            table.setdefault(child.tag, []).append(child)
+        self._kids[element] = table
+        return table
 
     @cached_property
     def attribute_names(self) -> set[str]:
@@ -108,15 +112,24 @@ class UblDoc:
 
     def sel(self, element, path: str) -> list:
         """The nodes at a child path (`cac:A/cbc:B`, or Clark tags), in document order."""
-        steps = _STEPS.get(path) or _steps(path)
-        get = self.children.get
-        if len(steps) == 1:
-            return get((element, steps[0]), _EMPTY)
         if element is None:
             return _EMPTY
-        nodes = [element]
-        for step in steps:
-            nodes = [child for node in nodes for child in get((node, step), _EMPTY)]
+        steps = _STEPS.get(path) or _steps(path)
+        kids = self._kids
+        table = kids.get(element)
+        if table is None:
+            table = self._children_of(element)
+        if len(steps) == 1:
+            return table.get(steps[0], _EMPTY)
+        nodes = table.get(steps[0], _EMPTY)
+        for step in steps[1:]:
+            found = []
+            for node in nodes:
+                sub = kids.get(node)
+                if sub is None:
+                    sub = self._children_of(node)
+                found.extend(sub.get(step, _EMPTY))
+            nodes = found
             if not nodes:
                 break
         return nodes

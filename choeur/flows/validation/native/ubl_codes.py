@@ -127,9 +127,17 @@ def check(doc: UblDoc) -> None:
         for e in doc.sel(doc.root, CBC + "Note"):
             ok(_note_subject_ok(x.text(e)), "BR-CL-08", e)
     for pts in doc.all(CAC + "PartyTaxScheme"):
-        if doc.vat_scheme(pts):
+        if _matches_vat(doc, pts):
             prefix = x.text(doc.one(pts, CBC + "CompanyID"))[:2]
             ok(prefix in _VAT_PREFIXES, "BR-CO-09", pts)
+
+
+def _matches_vat(doc: UblDoc, pts) -> bool:
+    """The BR-CO-09 context predicate: an error while matching a pattern means no match (XSLT 2.0 §6.4)."""
+    try:
+        return doc.vat_scheme(pts)
+    except x.DynamicError:
+        return False
 
 
 def _sepa(element, scheme: str) -> bool:

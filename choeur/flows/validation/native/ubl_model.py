@@ -466,27 +466,31 @@ def _tax_totals(doc: UblDoc) -> None:
 
 
 def _br_co_17(doc: UblDoc, subtotal, vat_categories) -> bool:
-    # Each of the three alternatives needs the tax amount: without it the rule fails, whatever the rate
-    # (Saxon does not read the rate then).
-    if not doc.has(subtotal, CBC + "TaxAmount"):
-        return False
-    rates = [v for cat in vat_categories if (v := doc.dec_one(cat, CBC + "Percent")) is not None]
-    if len(rates) > 1:
-        raise x.DynamicError("plusieurs taux de TVA dans une ventilation", subtotal)
-    if not rates:
-        amount = doc.dec_one(subtotal, CBC + "TaxAmount")
-        return amount is not None and x.round_half_up(amount) == 0
-    rate = rates[0]
+    """Three alternatives, each read right operand first as Saxon does: the tax amount, then the taxable
+    amount, and the rate only when those leave the alternative open (so a repeated rate is not always read)."""
     amount = doc.dec_one(subtotal, CBC + "TaxAmount")
-    if x.round_half_up(rate) == 0:
-        return amount is not None and x.round_half_up(amount) == 0
     if amount is None:
         return False
+    rate_cache: list = []
+
+    def rate():
+        if not rate_cache:
+            rates = [v for cat in vat_categories if (v := doc.dec_one(cat, CBC + "Percent")) is not None]
+            if len(rates) > 1:
+                raise x.DynamicError("plusieurs taux de TVA dans une ventilation", subtotal)
+            rate_cache.append(rates[0] if rates else None)
+        return rate_cache[0]
+
+    amount_is_zero = x.round_half_up(amount) == 0
+    if amount_is_zero and (r := rate()) is not None and x.round_half_up(r) == 0:
+        return True
     taxable = doc.dec_one(subtotal, CBC + "TaxableAmount")
-    if taxable is None:
-        return False
-    expected = x.round2(x.mul(abs(taxable), x.percent(rate)))
-    return abs(amount) - 1 < expected and abs(amount) + 1 > expected
+    if taxable is not None and (r := rate()) is not None:
+        expected = x.round2(x.mul(abs(taxable), x.percent(r)))
+        if abs(amount) - 1 < expected and abs(amount) + 1 > expected and x.round_half_up(r) != 0:
+            return True
+    has_rate = any(doc.has(cat, CBC + "Percent") for cat in vat_categories)
+    return amount_is_zero and not has_rate
 
 
 def _misc(doc: UblDoc) -> None:

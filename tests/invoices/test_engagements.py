@@ -165,7 +165,7 @@ def test_bad_lines_refuse_the_whole_file_saying_each_line(buyer, supplier, agent
     error = caught.value
     assert error.code == "import_lignes_invalides"
     messages = [item["message"] for item in error.extra["errors"]]
-    assert 'ligne 4 : le montant TTC « 12,5x » n\'est pas un nombre' in messages
+    assert "ligne 4 : le montant TTC « 12,5x » n'est pas un nombre" in messages
     assert any(m.startswith("ligne 5 : le service exécutant « INCONNU »") for m in messages)
     assert any(m.startswith("ligne 5 : la date de notification « 2026-13-01 »") for m in messages)
     assert "ligne 6 : le numéro « bc-1 » figure déjà ligne 3" in messages

@@ -46,6 +46,7 @@ from choeur.invoices.services import (
     invoice_template_save,
 )
 from choeur.portal.amounts import invoice_amounts
+from choeur.portal.invoices_views.engagements import DATALIST_ID, offer_on_form, overrun_warning, proposed_engagements
 from choeur.portal.invoices_views.forms import (
     ALLOWANCE_CHARGE_FIELDS,
     LINE_FIELDS,
@@ -515,6 +516,7 @@ def _party_context(invoice: Invoice, target: str, structure: Structure | None, s
     }
     if target == "recipient":
         context["requirements"] = recipient_requirements(structure, service)
+        context["engagements"] = proposed_engagements(invoice, structure, service)
     return context
 
 
@@ -649,7 +651,8 @@ def _step_references(request: HttpRequest, invoice: Invoice) -> HttpResponse:
         if _wants_check(request):
             for finding in _blocking(invoice_precheck(invoice=invoice), 2):
                 _add_error(form, finding.field if finding.field in form.fields else None, finding.message)
-    return render(request, "portal/invoices/step_references.html", _step_context(invoice, 2, form=form), status=status)
+    context = _step_context(invoice, 2, form=form, engagements=offer_on_form(form, invoice), datalist_id=DATALIST_ID)
+    return render(request, "portal/invoices/step_references.html", context, status=status)
 
 
 def _raw_rows(data) -> list[dict]:
@@ -1043,6 +1046,7 @@ def _summary_context(invoice: Invoice, findings: list[Finding] | None = None) ->
         "recipient_requirements": recipient_requirements(invoice.recipient, invoice.recipient_service),
         "detail_url": _detail_url(invoice) if not invoice.is_draft else "",
         "generates_document": invoice.main_document_id is None,
+        "engagement_warning": overrun_warning(invoice) if invoice.is_draft else "",
     }
 
 

@@ -218,3 +218,42 @@ def test_a_buyer_cannot_import_into_another_structure(client, clerk, supplier):
     )
     assert response.status_code == 400
     assert not EngagementJuridique.objects.exists()
+
+
+def test_every_ej_page_is_closed_to_strangers(client, ej):
+    """Every URL of the EJ pages (a new one is checked as soon as it is added): a person of another public
+    structure and one of another supplier neither read the EJ nor act on it."""
+    from choeur.portal.engagements_views.urls import urlpatterns
+
+    EngagementJuridique.objects.filter(pk=ej.pk).update(document=file_store(content=PDF), document_name="bc.pdf")
+    strangers = [
+        member_of(StructureFactory(public=True), EspaceCode.FACTURES_RECUES, EspaceCode.ENGAGEMENTS),
+        member_of(StructureFactory(), EspaceCode.FACTURES_EMISES, EspaceCode.ENGAGEMENTS),
+    ]
+    body = {"structure": ej.structure_id, "number": "BC-42", "supplier": ej.supplier.identifier, "amount_ttc": "1"}
+    for stranger in strangers:
+        client.force_login(stranger)
+        for pattern in urlpatterns:
+            kwargs = {"pk": ej.pk} if "<int:pk>" in str(pattern.pattern) else {}
+            url = reverse(f"portal:{pattern.name}", kwargs=kwargs)
+            for response in (client.get(url), client.post(url, body)):
+                page = response.content.decode(errors="replace")
+                assert response.status_code in (200, 400, 403, 404, 405), (url, response.status_code)
+                assert "BC-42" not in page or pattern.name == "engagement_new", url
+                assert response.content != PDF, url
+    ej.refresh_from_db()
+    assert ej.amount_ttc == Decimal("1000.00")
+    assert EngagementJuridique.objects.count() == 1
+
+
+def test_buyer_attaches_the_pdf_and_a_wrong_file_is_refused(client, clerk, seller, ej):
+    url = reverse("portal:engagement_document_upload", args=[ej.pk])
+    wrong = logged(client, clerk).post(url, {"document": SimpleUploadedFile("bc.pdf", b"hello")})
+    assert wrong.status_code == 400 and "porte l&#x27;extension .pdf mais son contenu est" in wrong.content.decode()
+    assert logged(client, clerk).post(url, {"document": SimpleUploadedFile("bc.pdf", PDF)}).status_code == 302
+    ej.refresh_from_db()
+    assert ej.document_name == "bc.pdf"
+    assert logged(client, seller).post(url, {"document": SimpleUploadedFile("x.pdf", PDF)}).status_code == 403
+    assert "Joindre le PDF" not in client.get(reverse("portal:engagement_detail", args=[ej.pk])).content.decode()
+    ej.refresh_from_db()
+    assert ej.document_name == "bc.pdf"

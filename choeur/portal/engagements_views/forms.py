@@ -71,3 +71,7 @@ class ImportForm(_StructureMixin, DsfrBaseForm):
 class FilterForm(DsfrBaseForm):
     q = forms.CharField(label="Numéro, fournisseur ou objet", max_length=100, required=False)
     state = forms.ChoiceField(label="État", choices=STATE_FILTER_CHOICES, required=False)
+
+
+class DocumentForm(DsfrBaseForm):
+    document = forms.FileField(label="PDF du bon de commande ou du marché", help_text="PDF, 10 Mo au plus.")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("engagements/importer/modele.csv", views.engagement_import_template, name="engagement_import_template"),
     path("engagements/<int:pk>/", views.engagement_detail, name="engagement_detail"),
     path("engagements/<int:pk>/pdf/", views.engagement_document, name="engagement_document"),
+    path("engagements/<int:pk>/pdf/joindre/", views.engagement_document_upload, name="engagement_document_upload"),
 ]

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from choeur.core.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from choeur.invoices import engagement_selectors as selectors
@@ -20,12 +20,13 @@ from choeur.invoices.engagements import (
     TEMPLATE_HEADERS,
     can_manage_engagements,
     engagement_create,
+    engagement_document_set,
     engagement_import,
     export_csv,
 )
 from choeur.invoices.enums import InvoiceStatus
 from choeur.invoices.lifecycle import status_for_supplier
-from choeur.portal.engagements_views.forms import EngagementForm, FilterForm, ImportForm
+from choeur.portal.engagements_views.forms import DocumentForm, EngagementForm, FilterForm, ImportForm
 
 PER_PAGE = 25
 NAV = "engagements"
@@ -272,6 +273,10 @@ def _load(request: HttpRequest, pk: int):
 @require_GET
 def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     engagement, side = _load(request, pk)
+    return _detail(request, engagement, side)
+
+
+def _detail(request: HttpRequest, engagement, side: str, *, document_form=None, status: int = 200) -> HttpResponse:
     [row] = selectors.engagements_with_consumption([engagement])
     is_buyer = side == "acheteur"
     invoices = [
@@ -299,8 +304,33 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "invoices": invoices,
             "list_url": reverse("portal:engagements" if is_buyer else "portal:engagements_received"),
             "list_title": BUYER_TITLE if is_buyer else SUPPLIER_TITLE,
+            "can_write": is_buyer and can_manage_engagements(user=request.user, structure=engagement.structure),
+            "document_form": document_form or DocumentForm(),
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def engagement_document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach or replace the PDF of an EJ (the buyer, in modification)."""
+    engagement, side = _load(request, pk)
+    if side != "acheteur" or not can_manage_engagements(user=request.user, structure=engagement.structure):
+        return _forbidden(request, NO_WRITE)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["document"]
+        try:
+            engagement_document_set(by=request.user, engagement=engagement, name=upload.name, content=upload.read())
+        except PermissionDeniedError as exc:
+            return _forbidden(request, exc.message)
+        except ApplicationError as exc:
+            form.add_error("document", exc.message)
+        else:
+            messages.success(request, f"PDF « {upload.name} » joint à l'engagement {engagement.number}.")
+            return redirect("portal:engagement_detail", pk=engagement.pk)
+    return _detail(request, engagement, side, document_form=form, status=400)
 
 
 @login_required

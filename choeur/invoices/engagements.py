@@ -184,6 +184,9 @@ def _check(
                     f"aucun fournisseur d'identifiant « {identifier[:20]} » dans l'annuaire de Chœur ; vérifiez le "
                     "SIRET ou demandez au fournisseur de créer sa structure",
                 )
+            elif not supplier.is_active:
+                problems.add("supplier", f"le fournisseur {supplier.designation} est inactif sur Chœur")
+                supplier = None
             elif supplier.pk == structure.pk:
                 problems.add("supplier", "le fournisseur ne peut pas être la structure qui engage elle-même")
                 supplier = None

@@ -290,3 +290,11 @@ def test_readers_are_bounded_to_their_structures():
     with pytest.raises(ApplicationError, match="introuvable"):
         selectors.engagement_get_for_user(user=stranger, engagement_id=ej.pk)
     assert list(selectors.engagements_addressed(user=buyer_agent)) == []
+
+
+def test_an_inactive_supplier_is_refused(buyer, agent):
+    gone = StructureFactory(is_active=False)
+    with pytest.raises(ApplicationError, match="est inactif"):
+        engagement_create(
+            by=agent, structure=buyer, number="BC-1", supplier=gone.identifier, amount_ttc=1, notified_on="2026-09-01"
+        )

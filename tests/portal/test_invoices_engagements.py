@@ -105,3 +105,13 @@ def test_a_recipient_requiring_an_ej_number_still_requires_one(supplier):
     assert "ENGAGEMENT_OBLIGATOIRE" in [f.code for f in invoice_precheck(invoice=draft)]
     draft.numero_engagement = "BC-H"
     assert "ENGAGEMENT_OBLIGATOIRE" not in [f.code for f in invoice_precheck(invoice=draft)]
+
+
+def test_the_summary_warns_when_the_number_matches_no_ej_of_the_recipient(logged, supplier, buyer, user):
+    EngagementFactory(structure=buyer, supplier=supplier, number="BC-1")
+    draft = add_lines(InvoiceFactory(supplier=supplier, recipient=buyer, numero_engagement="BC-9", created_by=user))
+    body = text(logged.get(reverse("portal:invoice_draft_step", args=[draft.pk, 5])))
+    assert (
+        "« BC-9 » ne correspond à aucun engagement ouvert que Commune de Belair vous a adressé (proposés : BC-1)"
+        in body
+    )

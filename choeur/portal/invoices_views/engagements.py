@@ -34,8 +34,18 @@ def offer_on_form(form, invoice: Invoice) -> list[dict]:
 
 
 def overrun_warning(invoice: Invoice) -> str:
-    """A French warning when the invoice exceeds what remains of its EJ; an empty string otherwise. It does
-    not block the sending: the buyer decides (chorus-pro.md §8.6 checks the number, not the amount)."""
+    """A French warning when the invoice exceeds what remains of its EJ, or carries a number the recipient did
+    not address to this supplier while it records its EJs here; an empty string otherwise. It does not block
+    the sending: the buyer decides (chorus-pro.md §8.6 checks the number, not the amount)."""
+    number = (invoice.numero_engagement or "").strip()
+    if number and invoice.recipient_id and selectors.engagement_for_invoice(invoice) is None:
+        proposed = proposed_engagements(invoice, invoice.recipient, invoice.recipient_service)
+        if proposed:
+            return (
+                f"Le numéro d'engagement « {number} » ne correspond à aucun engagement ouvert que "
+                f"{invoice.recipient.designation} vous a adressé (proposés : "
+                f"{', '.join(ej['number'] for ej in proposed[:5])}). Vérifiez-le à l'étape « Références »."
+            )
     found = selectors.engagement_overrun(invoice)
     if found is None:
         return ""

@@ -50,9 +50,11 @@ def _view(row: selectors.EngagementRow) -> dict:
     }
 
 
-def _page(request: HttpRequest, items: list):
-    paginator = Paginator(items, PER_PAGE)
+def _page(request: HttpRequest, queryset):
+    """One page of EJs, with the consumption of that page's EJs only (one grouped query)."""
+    paginator = Paginator(queryset, PER_PAGE)
     page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj.object_list = [_view(row) for row in selectors.engagements_with_consumption(page_obj.object_list)]
     page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
     return page_obj
 
@@ -106,9 +108,8 @@ def engagements_buyer(request: HttpRequest) -> HttpResponse:
             "structures sont sous « Engagements reçus ».",
         )
     form, queryset = _filtered(request, selectors.engagements_of_buyer(user=request.user))
-    rows = selectors.engagements_with_consumption(queryset)
     if request.GET.get("export") == "csv":
-        return _export(rows, "engagements-juridiques.csv")
+        return _export(selectors.engagements_with_consumption(queryset), "engagements-juridiques.csv")
     return render(
         request,
         "portal/engagements/list.html",
@@ -117,7 +118,7 @@ def engagements_buyer(request: HttpRequest) -> HttpResponse:
             "nav_section": NAV,
             "side": "acheteur",
             "form": form,
-            "page_obj": _page(request, [_view(row) for row in rows]),
+            "page_obj": _page(request, queryset),
             "can_write": bool(_managed(request.user, structures)),
             "several_structures": len(structures) > 1,
             "export_query": _export_query(request),
@@ -143,7 +144,6 @@ def engagements_supplier(request: HttpRequest) -> HttpResponse:
             "l'espace « Engagements » ou « Factures émises » d'une structure.",
         )
     form, queryset = _filtered(request, selectors.engagements_addressed(user=request.user))
-    rows = selectors.engagements_with_consumption(queryset)
     return render(
         request,
         "portal/engagements/list.html",
@@ -152,7 +152,7 @@ def engagements_supplier(request: HttpRequest) -> HttpResponse:
             "nav_section": NAV,
             "side": "fournisseur",
             "form": form,
-            "page_obj": _page(request, [_view(row) for row in rows]),
+            "page_obj": _page(request, queryset),
             "several_structures": len(structures) > 1,
         },
     )

@@ -263,6 +263,8 @@ OAUTH2_PROVIDER = {
         "structures:read": "Lire les structures",
         "invoices:read": "Lire les factures",
         "invoices:write": "Déposer et traiter des factures",
+        "engagements:read": "Lire les engagements juridiques",
+        "engagements:write": "Enregistrer et importer les engagements juridiques",
         "flows:write": "Déposer des flux",
         "webhooks:manage": "Gérer les webhooks",
     },

@@ -137,7 +137,7 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "utilisateurs/v1/monCompte/recuperer/rattachements", "recupererRattachementsMonCompteUtilisateur", ("GO",)
     ),
-    Service("engagementsJuridiques/v1/rechercher", "rechercherEngagementJuridique", ("OCA",), reason=ISSUE_12),
+    Service("engagementsJuridiques/v1/rechercher", "rechercherEngagementJuridique", ("OCA",)),
     # Factures de travaux (§8.6)
     Service("facturesTravaux/v1/rechercher", "rechercherFactureTravaux", ("PAS",)),
     Service("facturesTravaux/v1/soumettre", "soumettreFactureTravaux"),

@@ -20,6 +20,7 @@ from choeur.api.cpro import referentials
 from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, not_found, ok
 from choeur.api.cpro.factures_common import encode_file
 from choeur.api.cpro.pagination import PaginationIn, paginate_queryset
+from choeur.api.cpro.pieces_jointes import handler_for, piece_jointe_handler, served_objects
 from choeur.api.cpro.routing import cpro_post
 from choeur.api.cpro.schemas import CodeLangue, CproIn, CproObject, CproOut, OptionalInt, OptionalStr, upper_or_none
 from choeur.api.cpro.transverses import StructuresActivesOut, _active_structures_with_espace, router
@@ -442,17 +443,15 @@ OBJETS_PJ = (
     "telecharger/pieceJointe",
     TelechargerPieceJointeOut,
     operation_id="telechargerPieceJointe",
-    summary="Télécharger les pièces d'une demande de paiement",
+    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique…)",
     description=(
         "`objetPieceJointe` DEMANDE_PAIEMENT avec `demandePaiement{listeFacture[]{idFacture}, format, "
         "avecPiecesJointesComplementaires}` : comme `factures/v1/telecharger/groupe`, le fichier en base64 dans "
-        "`pieceJointe`."
+        "`pieceJointe`. ENGAGEMENT_JURIDIQUE avec `engagementJuridique{numeroEngagementJuridique}` : le PDF de "
+        "l'engagement. Les autres objets ne se téléchargent pas par l'API."
     ),
 )
 def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
-    # Imported here: factures imports this router's module for ajouter/fichier.
-    from choeur.api.cpro.factures import TelechargerGroupeIn, telecharger_groupe
-
     objet = payload.objetPieceJointe
     if not objet:
         raise CproError(
@@ -462,13 +461,21 @@ def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
         raise CproError(
             INVALID_VALUE, f"Le champ « objetPieceJointe » vaut « {objet[:40]} » : utilisez {', '.join(OBJETS_PJ)}."
         )
-    if objet != "DEMANDE_PAIEMENT":
+    handler = handler_for(objet)
+    if handler is None:
         raise CproError(
             INVALID_VALUE,
             f"Le téléchargement des pièces d'objet {objet} n'est pas proposé par l'API : ces pièces se consultent "
-            "dans le portail. Par l'API, seules les pièces d'une demande de paiement (DEMANDE_PAIEMENT) se "
-            "téléchargent.",
+            f"dans le portail. Par l'API se téléchargent les pièces d'objet {', '.join(served_objects())}.",
         )
+    return handler(request, payload)
+
+
+@piece_jointe_handler("DEMANDE_PAIEMENT")
+def _demande_paiement(request, payload: TelechargerPieceJointeIn) -> dict:
+    # Imported here: factures imports this router's module for ajouter/fichier.
+    from choeur.api.cpro.factures import TelechargerGroupeIn, telecharger_groupe
+
     if payload.demandePaiement is None:
         raise CproError(
             MISSING_FIELD,

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from choeur.core.errors import ApplicationError
 from choeur.directory.demo import demo_seed
 from choeur.invoices.demo import demo_invoices_seed
+from choeur.invoices.demo_engagements import demo_engagements_seed
 from choeur.works.demo import demo_works_seed
 
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(report.summary()))
         # The command lives in the portal, the one layer that may import every domain app: structures
         # (directory) first, then invoices between them (invoices).
+        # The buyers' engagements juridiques first: the demo invoices carry their numbers.
+        self.stdout.write(self.style.SUCCESS(demo_engagements_seed().summary()))
         invoices = demo_invoices_seed()
         self.stdout.write(self.style.SUCCESS(invoices.summary()))
         self.stdout.write(self.style.SUCCESS(demo_works_seed().summary()))

@@ -21,6 +21,8 @@ from choeur.sollicitations.models import (
     SollicitationMessage,
     SollicitationSubCategory,
 )
+from choeur.sollicitations.notifications import sollicitation_event_on_commit
+from choeur.sollicitations.platform_requests import platform_request_clean
 from choeur.sollicitations.workflow import TRANSITIONS_BY_NAME, roles_of, sollicitation_transition
 
 MAX_ATTACHMENTS = 5
@@ -97,6 +99,35 @@ def resolve_recipient(*, structure: Structure) -> tuple[Structure, Service | Non
     return structure, (desk.service if desk is not None else None)
 
 
+def _works_recipient(*, by, sender_structure, dossier, recipient):
+    """The MOE or MOA of the dossier's market the sender writes to; the sender must see the dossier."""
+    if sender_structure is None:
+        raise ApplicationError(
+            "Dossier de travaux : choisissez la structure au nom de laquelle vous écrivez.", field="sender_structure"
+        )
+    # The dossier's own queryset says who may see it (this app does not import `works`).
+    if not type(dossier).objects.of_structures([sender_structure]).filter(pk=dossier.pk).exists():
+        raise PermissionDeniedError("Dossier de travaux : il n'est pas un dossier de votre structure.")
+    parties = {
+        p.structure_id: p for p in dossier.marche.parties.select_related("structure") if p.role in ("MOE", "MOA")
+    }
+    if recipient is None:
+        moe = next((p for p in parties.values() if p.role == "MOE"), None)
+        moa = next((p for p in parties.values() if p.role == "MOA"), None)
+        chosen = moe if moe is not None and moe.structure_id != sender_structure.pk else moa
+        if chosen is None:
+            raise ApplicationError(
+                "Destinataire : ce marché n'a ni maître d'œuvre ni maître d'ouvrage.", field="recipient_structure"
+            )
+        recipient = chosen.structure
+    elif recipient.pk not in parties:
+        raise ApplicationError(
+            "Destinataire : choisissez le maître d'œuvre ou le maître d'ouvrage du marché.",
+            field="recipient_structure",
+        )
+    return recipient
+
+
 def sollicitation_create(
     *,
     by,
@@ -109,6 +140,9 @@ def sollicitation_create(
     reference: str = "",
     attachments: Sequence[tuple[str, bytes]] = (),
     sender_email: str = "",
+    works_dossier=None,
+    about_structure: Structure | None = None,
+    request_data: dict | None = None,
 ) -> Sollicitation:
     """Open a sollicitation. The catégorie routes it: to support, or to the recipient structure's desk.
 
@@ -139,6 +173,17 @@ def sollicitation_create(
         if recipient_structure is None:
             recipient_structure = invoice.recipient if sender_structure.pk == invoice.supplier_id else invoice.supplier
         reference = reference or invoice.number
+    works_recipient = False
+    if works_dossier is not None:
+        recipient_structure = _works_recipient(
+            by=by, sender_structure=sender_structure, dossier=works_dossier, recipient=recipient_structure
+        )
+        reference = reference or works_dossier.reference
+        works_recipient = True
+    if about_structure is not None and connected and not by.is_staff:
+        if not Structure.objects.of_user(by).filter(pk=about_structure.pk).exists() and not about_structure.is_public:
+            raise PermissionDeniedError("Structure concernée : vous n'êtes pas rattaché(e) à cette structure.")
+    request_data = platform_request_clean(subcategory=subcategory, data=request_data or {}, about=about_structure)
     files = _checked_files(attachments)
     category = subcategory.category
     recipient_service = None
@@ -151,7 +196,8 @@ def sollicitation_create(
             raise ApplicationError(
                 "Destinataire : votre structure ne peut pas s'écrire à elle-même.", field="recipient_structure"
             )
-        recipient_structure, recipient_service = resolve_recipient(structure=recipient_structure)
+        if not works_recipient:
+            recipient_structure, recipient_service = resolve_recipient(structure=recipient_structure)
     else:
         recipient_structure = None
     with transaction.atomic():
@@ -167,6 +213,9 @@ def sollicitation_create(
             recipient_structure=recipient_structure,
             recipient_service=recipient_service,
             invoice=invoice,
+            works_dossier=works_dossier,
+            about_structure=about_structure,
+            request_data=request_data,
         )
         # The number follows the row id: unique without a counter to lock.
         sollicitation.numero = f"SOL{timezone.localdate().year}{sollicitation.pk:07d}"
@@ -180,6 +229,10 @@ def sollicitation_create(
             files=files,
             structure=sender_structure,
         )
+        sollicitation_event_on_commit(
+            sollicitation=sollicitation, action="creer", actor=by if connected else None,
+            actor_role=SollicitationRole.EMETTEUR, event_key=f"creation:{sollicitation.pk}", body=body,
+        )  # fmt: skip
     return sollicitation
 
 
@@ -248,4 +301,8 @@ def sollicitation_act(
             _write_message(
                 sollicitation=locked, by=by, role=role, action=action, body=body, files=files, structure=structure
             )
+        change = locked.status_changes.order_by("-id").first()
+        sollicitation_event_on_commit(
+            sollicitation=locked, action=action, actor=by, actor_role=role, event_key=f"change:{change.pk}", body=body
+        )
     return locked

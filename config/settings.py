@@ -265,6 +265,8 @@ OAUTH2_PROVIDER = {
         "invoices:write": "Déposer et traiter des factures",
         "flows:write": "Déposer des flux",
         "webhooks:manage": "Gérer les webhooks",
+        "sollicitations:read": "Lire les sollicitations",
+        "sollicitations:write": "Envoyer des sollicitations et y répondre",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": False,

@@ -35,6 +35,9 @@ class SollicitationSubCategory(models.Model):
     libelle = models.CharField("libellé", max_length=150)
     is_active = models.BooleanField("active", default=True)
     position = models.PositiveSmallIntegerField("ordre", default=0)
+    # `dateCreation` and `dateDerniereModification` of the API's `ssCategorie`.
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
     class Meta:
         verbose_name = "sous-catégorie de sollicitation"

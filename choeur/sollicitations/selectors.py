@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from choeur.core.errors import ApplicationError, NotFoundError
-from choeur.sollicitations.enums import TO_PROCESS_STATUSES, SollicitationStatus
+from choeur.sollicitations.enums import TO_PROCESS_STATUSES, RecipientKind, SollicitationStatus
 from choeur.sollicitations.models import (
     Sollicitation,
     SollicitationCategory,
@@ -48,6 +48,13 @@ def sollicitation_get(*, user, pk: int) -> Sollicitation:
     if found is None:
         raise NotFoundError("Sollicitation introuvable.")
     return found
+
+
+def sollicitations_of_structure(*, structure) -> QuerySet[Sollicitation]:
+    """What an API caller (a structure, through its technical account) may read: sent or received by it."""
+    return Sollicitation.objects.filter(
+        Q(sender_structure=structure) | Q(recipient_kind=RecipientKind.STRUCTURE, recipient_structure=structure)
+    ).select_related(*_RELATED)
 
 
 def categories_active() -> QuerySet[SollicitationCategory]:

@@ -64,11 +64,11 @@ def _author_label(user, structure: Structure | None) -> str:
     return f"{who} ({structure.designation})" if structure is not None else who
 
 
-def _write_message(*, sollicitation, by, role, action, body, files, structure=None) -> SollicitationMessage:
+def _write_message(*, sollicitation, by, role, action, body, files, structure=None, label="") -> SollicitationMessage:
     message = SollicitationMessage.objects.create(
         sollicitation=sollicitation,
         author_user=by if getattr(by, "pk", None) else None,
-        author_label=_author_label(by, structure),
+        author_label=label or _author_label(by, structure),
         author_role=role,
         action=action,
         body=body,
@@ -143,6 +143,7 @@ def sollicitation_create(
     works_dossier=None,
     about_structure: Structure | None = None,
     request_data: dict | None = None,
+    api_structure: Structure | None = None,
 ) -> Sollicitation:
     """Open a sollicitation. The catégorie routes it: to support, or to the recipient structure's desk.
 
@@ -159,8 +160,14 @@ def sollicitation_create(
             "Sous-catégorie : elle n'est plus proposée ; choisissez-en une autre.", field="subcategory"
         )
     connected = getattr(by, "is_authenticated", False)
-    if sender_structure is not None and (
-        not connected or not Structure.objects.of_user(by).filter(pk=sender_structure.pk).exists()
+    if api_structure is not None:
+        # Through the API: the caller's structure writes, its technical account is the author.
+        by, connected, sender_structure = None, False, api_structure
+        sender_email = sender_email or api_structure.email or "api@choeur.invalid"
+    if (
+        sender_structure is not None
+        and api_structure is None
+        and (not connected or not Structure.objects.of_user(by).filter(pk=sender_structure.pk).exists())
     ):
         raise PermissionDeniedError(
             f"Structure émettrice : vous n'êtes pas rattaché(e) à {sender_structure.designation}."
@@ -223,6 +230,7 @@ def sollicitation_create(
         _write_message(
             sollicitation=sollicitation,
             by=by if connected else None,
+            label=f"{api_structure.designation} (API)" if api_structure is not None else "",
             role=SollicitationRole.EMETTEUR,
             action="creer",
             body=body,
@@ -246,6 +254,7 @@ def sollicitation_act(
     expected_status: str | None = None,
     transfer_to: Structure | None = None,
     transfer_to_support: bool = False,
+    api_structure: Structure | None = None,
 ) -> Sollicitation:
     """Reply, ask for a complement, complete, re-send, transfer or close; the message, its files and the
     status change are saved together or not at all."""
@@ -282,7 +291,7 @@ def sollicitation_act(
             }
             data = {"vers": structure.designation}
     with transaction.atomic():
-        roles = roles_of(sollicitation, by)
+        roles = roles_of(sollicitation, by, structure=api_structure)
         locked = sollicitation_transition(
             sollicitation=sollicitation,
             transition=action,
@@ -290,6 +299,7 @@ def sollicitation_act(
             expected_status=expected_status,
             data=data,
             changes=changes,
+            structure=api_structure,
         )
         role = (
             SollicitationRole.DESTINATAIRE
@@ -298,9 +308,11 @@ def sollicitation_act(
         )
         if body or files:
             structure = locked.sender_structure if role == SollicitationRole.EMETTEUR else None
+            label = f"{api_structure.designation} (API)" if api_structure is not None else ""
             _write_message(
-                sollicitation=locked, by=by, role=role, action=action, body=body, files=files, structure=structure
-            )
+                sollicitation=locked, by=by, role=role, action=action, body=body, files=files, structure=structure,
+                label=label,
+            )  # fmt: skip
         change = locked.status_changes.order_by("-id").first()
         sollicitation_event_on_commit(
             sollicitation=locked, action=action, actor=by, actor_role=role, event_key=f"change:{change.pk}", body=body

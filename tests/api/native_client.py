@@ -6,7 +6,9 @@ import json
 
 from tests.api.conftest import issue_token
 
-ALL_SCOPES = "structures:read invoices:read invoices:write flows:write webhooks:manage"
+ALL_SCOPES = (
+    "structures:read invoices:read invoices:write flows:write webhooks:manage sollicitations:read sollicitations:write"
+)
 
 
 class NativeClient:

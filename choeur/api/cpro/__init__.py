@@ -20,6 +20,7 @@ from choeur.api.call_log import api_trace, call_logger
 from choeur.api.cpro import (  # noqa: F401 - transverses_annexes registers its operations on import
     errors,
     factures,
+    sollicitations,
     structures,
     transverses,
     transverses_annexes,

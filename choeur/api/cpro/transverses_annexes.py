@@ -439,11 +439,12 @@ OBJETS_PJ = (
     "telecharger/pieceJointe",
     TelechargerPieceJointeOut,
     operation_id="telechargerPieceJointe",
-    summary="Télécharger les pièces d'une demande de paiement",
+    summary="Télécharger les pièces d'une demande de paiement ou d'une sollicitation",
     description=(
         "`objetPieceJointe` DEMANDE_PAIEMENT avec `demandePaiement{listeFacture[]{idFacture}, format, "
         "avecPiecesJointesComplementaires}` : comme `factures/v1/telecharger/groupe`, le fichier en base64 dans "
-        "`pieceJointe`."
+        "`pieceJointe`. `objetPieceJointe` SOLLICITATION avec `sollicitation{idSollicitation, "
+        "pieceJointeSollicitation}` : un ZIP de la conversation et, avec OUI, de ses pièces jointes."
     ),
 )
 def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
@@ -459,12 +460,16 @@ def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
         raise CproError(
             INVALID_VALUE, f"Le champ « objetPieceJointe » vaut « {objet[:40]} » : utilisez {', '.join(OBJETS_PJ)}."
         )
+    if objet == "SOLLICITATION":
+        from choeur.api.cpro.sollicitations import sollicitation_piece_jointe
+
+        return sollicitation_piece_jointe(request, payload.sollicitation)
     if objet != "DEMANDE_PAIEMENT":
         raise CproError(
             INVALID_VALUE,
             f"Le téléchargement des pièces d'objet {objet} n'est pas proposé par l'API : ces pièces se consultent "
-            "dans le portail. Par l'API, seules les pièces d'une demande de paiement (DEMANDE_PAIEMENT) se "
-            "téléchargent.",
+            "dans le portail. Par l'API, se téléchargent les pièces d'une demande de paiement (DEMANDE_PAIEMENT) "
+            "et d'une sollicitation (SOLLICITATION).",
         )
     if payload.demandePaiement is None:
         raise CproError(

@@ -4,6 +4,7 @@ their French refusals are shown next to the field at fault (`apply_application_e
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from dsfr.forms import DsfrBaseForm
 
 from choeur.directory.enums import IdentifierType, PublicCategory
@@ -107,6 +108,11 @@ class SollicitationForm(SubjectAndBody):
         ]
         self.fields["about_structure"].choices = [("", "—")] + [(s.pk, s.designation) for s in self.structures]
         self.fields["subcategory"].choices = subcategory_choices()
+        # Choosing a sous-catégorie shows the fields of a platform request (HTMX; without it, after a submit).
+        self.fields["subcategory"].widget.attrs.update(
+            {"hx-get": reverse("portal:sollicitation_request_fields"), "hx-trigger": "change",
+             "hx-target": "#request-fields", "hx-swap": "outerHTML"}
+        )  # fmt: skip
         self.fixed_recipient = fixed_recipient
         if fixed_recipient:
             del self.fields["recipient_siret"]
@@ -185,9 +191,14 @@ class ActionForm(DsfrBaseForm):
         "traiter_demande": ("body",),
     }
 
-    def __init__(self, *args, actions: list[tuple[str, str]], chosen: str = "", **kwargs):
+    def __init__(self, *args, actions: list[tuple[str, str]], chosen: str = "", fields_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = actions
+        if fields_url:
+            # Choosing an action swaps in its fields (HTMX GET with ?action=…).
+            self.fields["action"].widget.attrs.update(
+                {"hx-get": fields_url, "hx-trigger": "change", "hx-target": "#action-fields", "hx-swap": "outerHTML"}
+            )
         names = [name for name, _ in actions]
         self.chosen = (self.data.get("action") if self.is_bound else chosen) or (names[0] if names else "")
         if self.chosen not in names and names:

@@ -258,6 +258,10 @@ def _load(request: HttpRequest, pk: int):
         raise Http404(exc.message) from None
 
 
+def _fields_url(sollicitation) -> str:
+    return reverse("portal:sollicitation_detail", args=[sollicitation.pk])
+
+
 def _actions(sollicitation, user) -> list[tuple[str, str]]:
     actions = [(t.name, t.label) for t in available_transitions(sollicitation, user)]
     if (
@@ -272,7 +276,7 @@ def _actions(sollicitation, user) -> list[tuple[str, str]]:
 def _detail(request: HttpRequest, sollicitation, form: ActionForm | None = None, status: int = 200):
     actions = _actions(sollicitation, request.user)
     if form is None and actions:
-        form = ActionForm(actions=actions, chosen=request.GET.get("action", ""))
+        form = ActionForm(actions=actions, chosen=request.GET.get("action", ""), fields_url=_fields_url(sollicitation))
     roles = roles_of(sollicitation, request.user)
     conversation = sollicitation.messages.prefetch_related("attachments").select_related("author_user")
     context = {
@@ -324,7 +328,7 @@ def sollicitation_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def sollicitation_action_view(request: HttpRequest, pk: int) -> HttpResponse:
     sollicitation = _load(request, pk)
     actions = _actions(sollicitation, request.user)
-    form = ActionForm(request.POST, request.FILES, actions=actions)
+    form = ActionForm(request.POST, request.FILES, actions=actions, fields_url=_fields_url(sollicitation))
     if not actions:
         messages.error(request, "Aucune action n'est ouverte sur cette sollicitation à son état actuel.")
         return redirect("portal:sollicitation_detail", pk)

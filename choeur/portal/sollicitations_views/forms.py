@@ -33,7 +33,7 @@ def subcategory_choices(*, routes_to: str | None = None) -> list:
         subs = subs.filter(category__routes_to=routes_to)
     for sub in subs:
         groups.setdefault(sub.category.libelle, []).append((subcategory_key(sub), sub.libelle))
-    return [("", "Choisissez la catégorie et la sous-catégorie")] + list(groups.items())
+    return [("", "Choisissez dans la liste")] + list(groups.items())
 
 
 def subcategory_from_key(key: str) -> SollicitationSubCategory | None:
@@ -94,6 +94,8 @@ class SollicitationForm(SubjectAndBody):
         required=False,
         error_messages={"invalid": "Adresse électronique : saisissez une adresse valide, par exemple nom@exemple.fr."},
     )
+
+    field_order = ["sender_structure", "subcategory", "recipient_siret", "subject", "body", "attachments"]
 
     REQUEST_FIELDS = {
         CREATE_STRUCTURE: ("siret", "raison_sociale", "adresse", "code_postal", "ville", "email", "public_category"),
@@ -274,14 +276,20 @@ class SupportContactForm(SubjectAndBody):
             "invalid": "Adresse électronique : saisissez une adresse valide, par exemple prenom.nom@exemple.fr.",
         },
     )
+    subject = forms.CharField(
+        label="Titre", max_length=200, error_messages={"required": "Titre : résumez votre demande en une ligne."}
+    )
+    body = forms.CharField(
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Description : décrivez votre demande (elle est vide)."},
+    )
     # Humans never see this field (hidden); robots that fill every input do.
     website = forms.CharField(label="Ne pas remplir ce champ", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subcategory"].choices = subcategory_choices(routes_to=RecipientKind.SUPPORT)
-        self.fields["subject"].label = "Titre"
-        self.fields["body"].label = "Description"
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
 
     def clean_subcategory(self):

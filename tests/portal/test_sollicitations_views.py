@@ -228,3 +228,15 @@ def test_the_navigation_offers_sollicitations_by_role(client, parties):
     client.logout()
     assert reverse("portal:support_contact") in client.get(reverse("portal:home")).content.decode()
     _ = subcategory
+
+
+def test_the_sollicitation_notification_preference_is_set_with_the_others(client, parties):
+    from choeur.sollicitations.notifications import sollicitation_preference_get
+
+    supplier, _, _ = parties
+    client.force_login(supplier.user)
+    url = reverse("portal:notification_preferences")
+    key = f"frequence-{supplier.structure.pk}:SOLLICITATIONS"
+    assert f'name="{key}"' in client.get(url).content.decode()
+    client.post(url, {key: "WEEKLY"})
+    assert sollicitation_preference_get(user=supplier.user, structure=supplier.structure) == "WEEKLY"

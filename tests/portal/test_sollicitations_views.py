@@ -240,3 +240,21 @@ def test_the_sollicitation_notification_preference_is_set_with_the_others(client
     assert f'name="{key}"' in client.get(url).content.decode()
     client.post(url, {key: "WEEKLY"})
     assert sollicitation_preference_get(user=supplier.user, structure=supplier.structure) == "WEEKLY"
+
+
+def test_the_lists_cost_the_same_queries_for_3_or_30_sollicitations(client, parties):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    supplier, buyer, _ = parties
+    client.force_login(buyer.user)
+    url = reverse("portal:sollicitations_received")
+    counts = []
+    for total in (3, 30):
+        while Sollicitation.objects.count() < total:
+            make_sollicitation(sender=supplier, recipient=buyer)
+        client.get(url)  # the first page of a session warms its caches
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts

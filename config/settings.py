@@ -267,6 +267,8 @@ OAUTH2_PROVIDER = {
         "engagements:write": "Enregistrer et importer les engagements juridiques",
         "flows:write": "Déposer des flux",
         "webhooks:manage": "Gérer les webhooks",
+        "sollicitations:read": "Lire les sollicitations",
+        "sollicitations:write": "Envoyer des sollicitations et y répondre",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": False,

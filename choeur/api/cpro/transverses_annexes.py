@@ -443,12 +443,13 @@ OBJETS_PJ = (
     "telecharger/pieceJointe",
     TelechargerPieceJointeOut,
     operation_id="telechargerPieceJointe",
-    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique…)",
+    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique, sollicitation)",
     description=(
         "`objetPieceJointe` DEMANDE_PAIEMENT avec `demandePaiement{listeFacture[]{idFacture}, format, "
         "avecPiecesJointesComplementaires}` : comme `factures/v1/telecharger/groupe`, le fichier en base64 dans "
         "`pieceJointe`. ENGAGEMENT_JURIDIQUE avec `engagementJuridique{numeroEngagementJuridique}` : le PDF de "
-        "l'engagement. Les autres objets ne se téléchargent pas par l'API."
+        "l'engagement. SOLLICITATION avec `sollicitation{idSollicitation, pieceJointeSollicitation}` : un ZIP de "
+        "la conversation et, avec OUI, de ses pièces jointes. Les autres objets ne se téléchargent pas par l'API."
     ),
 )
 def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):

@@ -1,0 +1,238 @@
+"""The values of one CII document that several rules read: computed once per document, on first use."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+
+from choeur.flows.validation.native.cii_values import (
+    RAM,
+    RSM,
+    DynamicError,
+    any_equal_string,
+    any_indicator,
+    clark,
+    decimal_of,
+    exists,
+    first_decimal,
+    nodes,
+    one,
+    string,
+    to_boolean,
+    to_decimal,
+)
+
+_CII = f"{{{RSM}}}CrossIndustryInvoice"
+
+
+def _tag(name: str) -> str:
+    return clark(name)
+
+
+T_ATT = _tag("ApplicableTradeTax")
+T_CTT = _tag("CategoryTradeTax")
+T_AHTS = _tag("ApplicableHeaderTradeSettlement")
+T_SLTS = _tag("SpecifiedLineTradeSettlement")
+T_STAC = _tag("SpecifiedTradeAllowanceCharge")
+T_CC = _tag("CategoryCode")
+
+
+class Doc:
+    """One document: its elements by tag (one walk) and the shared sub-expressions of the rules."""
+
+    def __init__(self, root, elements: list):
+        self.root = root
+        by_tag: dict[str, list] = {}
+        for element in elements:
+            by_tag.setdefault(element.tag, []).append(element)
+        self.by_tag = by_tag
+
+    def all(self, name: str) -> list:
+        """//ram:Name (document order)."""
+        return self.by_tag.get(clark(name), [])
+
+    # /rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/…
+    @cached_property
+    def transactions(self) -> list:
+        return nodes(self.root, "rsm:SupplyChainTradeTransaction") if self.root.tag == _CII else []
+
+    def under_transaction(self, path: str) -> list:
+        return [found for transaction in self.transactions for found in nodes(transaction, path)]
+
+    @cached_property
+    def header_settlements(self) -> list:
+        return self.under_transaction("ApplicableHeaderTradeSettlement")
+
+    @cached_property
+    def invoice_currencies(self) -> list[str]:
+        return [string(n) for s in self.header_settlements for n in nodes(s, "InvoiceCurrencyCode")]
+
+    @cached_property
+    def tax_currency_nodes(self) -> list:
+        return [n for s in self.header_settlements for n in nodes(s, "TaxCurrencyCode")]
+
+    @cached_property
+    def tax_currencies(self) -> list[str]:
+        return [string(n) for n in self.tax_currency_nodes]
+
+    @cached_property
+    def header_summations(self) -> list:
+        return [
+            n for s in self.header_settlements for n in nodes(s, "SpecifiedTradeSettlementHeaderMonetarySummation")
+        ]
+
+    def header_allowances(self, charge: bool) -> list:
+        """/…/ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge[…/udt:Indicator = charge]."""
+        key = "_charges" if charge else "_allowances"
+        found = self.__dict__.get(key)
+        if found is None:
+            found = [
+                a
+                for s in self.header_settlements
+                for a in nodes(s, "SpecifiedTradeAllowanceCharge")
+                if any_indicator(nodes(a, "ChargeIndicator/udt:Indicator"), charge)
+            ]
+            self.__dict__[key] = found
+        return found
+
+    def header_allowances_cast(self, charge: bool) -> list:
+        """The same, written `(ram:ChargeIndicator/udt:Indicator cast as xs:boolean) = …` (BR-O-08, BR-Z-08)."""
+        found = []
+        for s in self.header_settlements:
+            for a in nodes(s, "SpecifiedTradeAllowanceCharge"):
+                indicator = one(nodes(a, "ChargeIndicator/udt:Indicator"))
+                if indicator is None:
+                    raise DynamicError("indicateur de remise ou charge absent")
+                if to_boolean(string(indicator)) is charge:
+                    found.append(a)
+        return found
+
+    @cached_property
+    def line_settlements(self) -> list:
+        """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement."""
+        return self.under_transaction("IncludedSupplyChainTradeLineItem/SpecifiedLineTradeSettlement")
+
+    # Parties
+    def _agreement(self, path: str) -> list:
+        return self.under_transaction("ApplicableHeaderTradeAgreement/" + path)
+
+    @cached_property
+    def seller_vat_or_fc(self) -> bool:
+        """Seller VAT (or tax registration FC) id or seller tax representative VAT id, from the root."""
+        ids = self._agreement("SellerTradeParty/SpecifiedTaxRegistration/ID")
+        if any(i.get("schemeID") in ("VA", "FC") for i in ids):
+            return True
+        reps = self._agreement("SellerTaxRepresentativeTradeParty/SpecifiedTaxRegistration/ID")
+        return any(i.get("schemeID") == "VA" for i in reps)
+
+    @cached_property
+    def seller_vat_root(self) -> bool:
+        return any(i.get("schemeID") == "VA" for i in self._agreement("SellerTradeParty/SpecifiedTaxRegistration/ID"))
+
+    @cached_property
+    def seller_rep_vat_root(self) -> bool:
+        ids = self._agreement("SellerTaxRepresentativeTradeParty/SpecifiedTaxRegistration/ID")
+        return any(i.get("schemeID") == "VA" for i in ids)
+
+    def _party_ids(self, party: str, path: str) -> list:
+        return [n for p in self.all(party) for n in nodes(p, path)]
+
+    @cached_property
+    def any_seller_vat_or_fc(self) -> bool:
+        """//ram:SellerTradeParty/…/ID[@schemeID = ('VA', 'FC')] or //ram:SellerTaxRepresentativeTradeParty/…[VA]."""
+        if any(
+            i.get("schemeID") in ("VA", "FC")
+            for i in self._party_ids("SellerTradeParty", "SpecifiedTaxRegistration/ID")
+        ):
+            return True
+        return self.any_seller_rep_vat
+
+    @cached_property
+    def any_seller_vat(self) -> bool:
+        ids = self._party_ids("SellerTradeParty", "SpecifiedTaxRegistration/ID")
+        return any(i.get("schemeID") == "VA" for i in ids) or self.any_seller_rep_vat
+
+    @cached_property
+    def any_seller_rep_vat(self) -> bool:
+        ids = self._party_ids("SellerTaxRepresentativeTradeParty", "SpecifiedTaxRegistration/ID")
+        return any(i.get("schemeID") == "VA" for i in ids)
+
+    @cached_property
+    def any_buyer_vat(self) -> bool:
+        ids = self._party_ids("BuyerTradeParty", "SpecifiedTaxRegistration/ID")
+        return any(i.get("schemeID") == "VA" for i in ids)
+
+    @cached_property
+    def any_buyer_legal(self) -> bool:
+        return bool(self._party_ids("BuyerTradeParty", "SpecifiedLegalOrganization/ID"))
+
+    # VAT categories anywhere (BR-x-01)
+    def _with_category(self, taxes: list, category: str) -> int:
+        return sum(1 for t in taxes if any_equal_string(nodes(t, "CategoryCode"), category))
+
+    @cached_property
+    def _header_taxes(self) -> list:
+        return [t for t in self.by_tag.get(T_ATT, []) if t.getparent().tag == T_AHTS]
+
+    @cached_property
+    def _line_taxes(self) -> list:
+        return [t for t in self.by_tag.get(T_ATT, []) if t.getparent().tag == T_SLTS]
+
+    def count_header(self, category: str) -> int:
+        return self._with_category(self._header_taxes, category)
+
+    def count_line(self, category: str) -> int:
+        return self._with_category(self._line_taxes, category)
+
+    def count_allowance_taxes(self, category: str) -> int:
+        return self._with_category(self.by_tag.get(T_CTT, []), category)
+
+    @cached_property
+    def has_header_tax(self) -> bool:
+        """//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax."""
+        return any(
+            t.getparent().getparent() is not None
+            and t.getparent().getparent().tag == f"{{{RSM}}}SupplyChainTradeTransaction"
+            for t in self._header_taxes
+        )
+
+    # Per-category base amounts (BR-x-08)
+    def line_amounts(self, category: str, rate: Decimal | None = None) -> list[Decimal]:
+        """xs:decimal(LineTotalAmount) of the lines whose VAT category (and rate) is the given one."""
+        values = []
+        for settlement in self.line_settlements:
+            taxes = nodes(settlement, "ApplicableTradeTax")
+            if not any(any_equal_string(nodes(t, "CategoryCode"), category) for t in taxes):
+                continue
+            if rate is not None and not any(decimal_of(t, "RateApplicablePercent") == rate for t in taxes):
+                continue
+            for summation in nodes(settlement, "SpecifiedTradeSettlementLineMonetarySummation"):
+                value = decimal_of(summation, "LineTotalAmount")
+                if value is not None:
+                    values.append(value)
+        return values
+
+    def allowance_amounts(self, charge: bool, category: str, rate: Decimal | None = None, *, cast: bool = False):
+        allowances = self.header_allowances_cast(charge) if cast else self.header_allowances(charge)
+        values = []
+        for allowance in allowances:
+            taxes = nodes(allowance, "CategoryTradeTax")
+            if not any(any_equal_string(nodes(t, "CategoryCode"), category) for t in taxes):
+                continue
+            if rate is not None and not any(decimal_of(t, "RateApplicablePercent") == rate for t in taxes):
+                continue
+            value = first_decimal(allowance, "ActualAmount")
+            if value is not None:
+                values.append(value)
+        return values
+
+    @cached_property
+    def billed_unit_code(self) -> bool:
+        """/…/IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode exists."""
+        quantities = self.under_transaction(
+            "IncludedSupplyChainTradeLineItem/SpecifiedLineTradeDelivery/BilledQuantity"
+        )
+        return any(q.get("unitCode") is not None for q in quantities)
+
+
+__all__ = ["Doc", "RAM", "exists", "to_decimal"]

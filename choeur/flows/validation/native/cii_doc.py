@@ -35,6 +35,7 @@ T_AHTS = _tag("ApplicableHeaderTradeSettlement")
 T_SLTS = _tag("SpecifiedLineTradeSettlement")
 T_STAC = _tag("SpecifiedTradeAllowanceCharge")
 T_CC = _tag("CategoryCode")
+T_TYPE = _tag("TypeCode")
 
 
 class Doc:
@@ -46,6 +47,41 @@ class Doc:
         for element in elements:
             by_tag.setdefault(element.tag, []).append(element)
         self.by_tag = by_tag
+        self._categories: dict = {}
+        self._vat: dict = {}
+        self._indicators: dict = {}
+
+    # Facts of one element that several rule contexts test (read once per element)
+    def tax_categories(self, tax) -> frozenset[str]:
+        """The string values of a tax element's CategoryCode children."""
+        found = self._categories.get(tax)
+        if found is None:
+            found = self._categories[tax] = frozenset(string(c) for c in tax.iterchildren(T_CC))
+        return found
+
+    def tax_is_vat(self, tax) -> bool:
+        """upper-case(ram:TypeCode) = 'VAT' (two TypeCodes: a dynamic error, raised each time)."""
+        found = self._vat.get(tax)
+        if found is None:
+            codes = list(tax.iterchildren(T_TYPE))
+            found = self._vat[tax] = "error" if len(codes) > 1 else (bool(codes) and string(codes[0]).upper() == "VAT")
+        if found == "error":
+            raise DynamicError("plusieurs codes de type de taxe")
+        return found
+
+    def indicates(self, allowance, charge: bool) -> bool:
+        """ram:ChargeIndicator/udt:Indicator = true()/false() on an allowance or charge."""
+        key = (allowance, charge)
+        found = self._indicators.get(key)
+        if found is None:
+            try:
+                found = any_indicator(nodes(allowance, "ChargeIndicator/udt:Indicator"), charge)
+            except DynamicError:
+                found = "error"
+            self._indicators[key] = found
+        if found == "error":
+            raise DynamicError("indicateur de remise ou charge invalide")
+        return found
 
     def all(self, name: str) -> list:
         """//ram:Name (document order)."""
@@ -168,7 +204,7 @@ class Doc:
 
     # VAT categories anywhere (BR-x-01)
     def _with_category(self, taxes: list, category: str) -> int:
-        return sum(1 for t in taxes if any_equal_string(nodes(t, "CategoryCode"), category))
+        return sum(1 for t in taxes if category in self.tax_categories(t))
 
     @cached_property
     def _header_taxes(self) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from choeur.flows.validation.native import cii_codelists as codes
+from choeur.flows.validation.native import codelists as shared
 from choeur.flows.validation.native.cii_engine import Pattern, Rule, context
 from choeur.flows.validation.native.cii_syntax_table import ID_UNION, LINE, SYNTAX_TABLE, TX
 from choeur.flows.validation.native.cii_values import (
@@ -18,6 +19,7 @@ from choeur.flows.validation.native.cii_values import (
     normalize_space,
     one,
     string,
+    walk,
 )
 
 F, W = "fatal", "warning"
@@ -32,16 +34,59 @@ def _compile_row(row):
 
 
 def _table_check(rows):
-    compiled = tuple(_compile_row(row) for row in rows)
+    """The table rows of one context, as a trie of child steps walked along the document's own children: the
+    cost follows what the document holds, not the hundreds of paths it must not hold."""
+    trie: dict = {}  # tag -> [rows ending at this step, sub-trie]
+    here = []  # rows on the context element itself (its attributes)
+    exactly_one = []  # "one" rows fail when the path is absent: checked directly
+    for row in rows:
+        rule_id, flag, kind, path, attribute = _compile_row(row)
+        if kind == "one":
+            exactly_one.append((rule_id, flag, path))
+            continue
+        if path is None:
+            here.append((rule_id, flag, kind, attribute))
+            continue
+        node = trie
+        steps = path.split("/")
+        for step in steps[:-1]:
+            node = node.setdefault(step, [[], {}])[1]
+        node.setdefault(steps[-1], [[], {}])[0].append((rule_id, flag, kind, attribute))
+
+    def judge_rows(found, entries, failed):
+        for rule_id, flag, kind, attribute in entries:
+            count = len(found) if attribute is None else sum(1 for n in found if n.get(attribute) is not None)
+            if (kind == "no" and count) or (kind == "max1" and count > 1):
+                failed.append((rule_id, flag))
+
+    def descend(found, node, failed):
+        children: dict = {}
+        for element in found:
+            for child in element:
+                if child.tag in node:
+                    children.setdefault(child.tag, []).append(child)
+        for tag, present in children.items():
+            entries, sub = node[tag]
+            judge_rows(present, entries, failed)
+            if sub:
+                descend(present, sub, failed)
+
+    own = tuple((rule_id, flag, attribute) for rule_id, flag, kind, attribute in here if kind == "no")
+    assert len(own) == len(here), "seules des interdictions portent sur les attributs du contexte"
+    exactly_one = tuple((rule_id, flag, tuple(path.split("/"))) for rule_id, flag, path in exactly_one)
 
     def check(element, doc):
-        for rule_id, flag, kind, path, attribute in compiled:
-            found = element.findall(path) if path is not None else [element]
-            if attribute is not None:
-                found = [n for n in found if n.get(attribute) is not None]
-            count = len(found)
-            if (kind == "no" and count) or (kind == "max1" and count > 1) or (kind == "one" and count != 1):
-                yield rule_id, flag
+        failed = []
+        if own:
+            keys = element.keys()
+            if keys:
+                failed += [(rule_id, flag) for rule_id, flag, attribute in own if attribute in keys]
+        if trie and len(element):
+            descend((element,), trie, failed)
+        for rule_id, flag, tags in exactly_one:
+            if len(walk(element, tags)) != 1:
+                failed.append((rule_id, flag))
+        return failed
 
     return check
 
@@ -136,11 +181,10 @@ def _header_settlement(element, doc):
     if len(due) > 1:
         yield "CII-SR-462", F
     for means in nodes(element, "SpecifiedTradeSettlementPaymentMeans"):
-        code = normalize_space(string(one(nodes(means, "TypeCode"))))
         account = "PayeePartyCreditorFinancialAccount/"
-        if code in ("30", "58") and not (
-            exists(means, account + "IBANID") or exists(means, account + "ProprietaryID")
-        ):
+        if exists(means, account + "IBANID") or exists(means, account + "ProprietaryID"):
+            continue  # decided without the type code: Saxon does not read it then (no error on two codes)
+        if normalize_space(string(one(nodes(means, "TypeCode")))) in ("30", "58"):
             yield "CII-SR-470", F
             break
 
@@ -319,7 +363,7 @@ def _allowance_indicator(charge: bool):
 
 
 def _mime(element, doc):
-    if element.get("mimeCode") not in codes.MIME:
+    if element.get("mimeCode") not in shared.MIME_CODES:
         yield "BR-CL-24", F
 
 
@@ -332,56 +376,62 @@ CODES = Pattern(
     [
         context("rsm:ExchangedDocument/ram:TypeCode", _in_list("BR-CL-01", codes.INVOICE_TYPE)),
         context(
-            "ram:TaxTotalAmount", _in_list("BR-CL-03", codes.CURRENCY, "currencyID"), predicate=_has("currencyID")
+            "ram:TaxTotalAmount",
+            _in_list("BR-CL-03", shared.CURRENCY_CODES, "currencyID"),
+            predicate=_has("currencyID"),
         ),
-        context("ram:InvoiceCurrencyCode", _in_list("BR-CL-04", codes.CURRENCY)),
-        context("ram:TaxCurrencyCode", _in_list("BR-CL-05", codes.CURRENCY)),
+        context("ram:InvoiceCurrencyCode", _in_list("BR-CL-04", shared.CURRENCY_CODES)),
+        context("ram:TaxCurrencyCode", _in_list("BR-CL-05", shared.CURRENCY_CODES)),
         context("ram:DueDateTypeCode", _in_list("BR-CL-06", codes.DUE_DATE_TYPE)),
-        context("ram:ReferenceTypeCode", _in_list("BR-CL-07", codes.REFERENCE_TYPE)),
+        context("ram:ReferenceTypeCode", _in_list("BR-CL-07", shared.OBJECT_SCHEMES)),
         context("ram:SubjectCode", _in_list("BR-CL-08", codes.SUBJECT)),
         context(
             "//ram:GlobalID",
-            _in_list("BR-CL-10", codes.ICD, "schemeID"),
+            _in_list("BR-CL-10", shared.ICD_SCHEMES, "schemeID"),
             predicate=_and(_has("schemeID"), _no_ancestor("SpecifiedTradeProduct", "ShipToTradeParty")),
         ),
         context(
             "ram:ID",
-            _in_list("BR-CL-11", codes.ICD, "schemeID"),
+            _in_list("BR-CL-11", shared.ICD_SCHEMES, "schemeID"),
             predicate=_and(_has("schemeID"), _no_ancestor("SpecifiedTaxRegistration")),
         ),
-        context("ram:ClassCode", _in_list("BR-CL-13", codes.ITEM_CLASSIFICATION, "listID"), predicate=_has("listID")),
+        context(
+            "ram:ClassCode", _in_list("BR-CL-13", shared.ITEM_CLASSIFICATION_LISTS, "listID"), predicate=_has("listID")
+        ),
         context("ram:CountryID", _in_list("BR-CL-14", codes.COUNTRY)),
         context("ram:OriginTradeCountry/ram:ID", _in_list("BR-CL-15", codes.COUNTRY)),
-        context("ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode", _in_list("BR-CL-16", codes.PAYMENT_MEANS)),
-        context("ram:CategoryTradeTax/ram:CategoryCode", _in_list("BR-CL-17", codes.VAT_CATEGORY)),
-        context("ram:ApplicableTradeTax/ram:CategoryCode", _in_list("BR-CL-18", codes.VAT_CATEGORY)),
+        context(
+            "ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode", _in_list("BR-CL-16", shared.PAYMENT_MEANS_CODES)
+        ),
+        context("ram:CategoryTradeTax/ram:CategoryCode", _in_list("BR-CL-17", shared.VAT_CATEGORY_CODES)),
+        context("ram:ApplicableTradeTax/ram:CategoryCode", _in_list("BR-CL-18", shared.VAT_CATEGORY_CODES)),
         context(
             "ram:SpecifiedTradeAllowanceCharge/ram:ReasonCode",
-            _in_list("BR-CL-19", codes.ALLOWANCE_REASON),
+            _in_list("BR-CL-19", shared.ALLOWANCE_REASON_CODES),
             predicate=_allowance_indicator(False),
         ),
         context(
             "ram:SpecifiedTradeAllowanceCharge/ram:ReasonCode",
-            _in_list("BR-CL-20", codes.CHARGE_REASON),
+            _in_list("BR-CL-20", shared.CHARGE_REASON_CODES),
             predicate=_allowance_indicator(True),
         ),
         context(
             "ram:SpecifiedTradeProduct/ram:GlobalID",
-            _in_list("BR-CL-21", codes.ICD, "schemeID"),
+            _in_list("BR-CL-21", shared.ICD_SCHEMES, "schemeID"),
             predicate=_has("schemeID"),
         ),
-        context("ram:ExemptionReasonCode", _in_list("BR-CL-22", codes.VATEX, upper=True)),
-        context("ram:BasisQuantity", _in_list("BR-CL-23", codes.UNIT, "unitCode"), predicate=_has("unitCode")),
-        context("ram:BilledQuantity", _in_list("BR-CL-23", codes.UNIT, "unitCode"), predicate=_has("unitCode")),
+        context("ram:ExemptionReasonCode", _in_list("BR-CL-22", shared.VAT_EXEMPTION_REASON_CODES, upper=True)),
+        context("ram:BasisQuantity", _in_list("BR-CL-23", shared.UNIT_CODES, "unitCode"), predicate=_has("unitCode")),
+        context("ram:BilledQuantity", _in_list("BR-CL-23", shared.UNIT_CODES, "unitCode"), predicate=_has("unitCode")),
         context("ram:AttachmentBinaryObject", _mime, predicate=_has("mimeCode")),
         context(
             "ram:URIUniversalCommunication/ram:URIID",
-            _in_list("BR-CL-25", codes.EAS, "schemeID"),
+            _in_list("BR-CL-25", shared.EAS_SCHEMES, "schemeID"),
             predicate=_has("schemeID"),
         ),
         context(
             "ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:GlobalID",
-            _in_list("BR-CL-26", codes.ICD, "schemeID"),
+            _in_list("BR-CL-26", shared.ICD_SCHEMES, "schemeID"),
             predicate=_has("schemeID"),
         ),
     ],

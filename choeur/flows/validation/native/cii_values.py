@@ -34,22 +34,53 @@ def clark(name: str) -> str:
 
 
 _PATHS: dict[str, str] = {}
+_STEPS: dict[str, tuple[str, ...]] = {}
 
 
 def clark_path(path: str) -> str:
-    """`ram:A/udt:B` → the lxml ElementPath of those child steps (cached)."""
+    """`ram:A/udt:B` → the Clark tags of those child steps joined by `/` (cached)."""
     found = _PATHS.get(path)
     if found is None:
         found = _PATHS[path] = "/".join(clark(step) for step in path.split("/"))
     return found
 
 
+def steps(path: str) -> tuple[str, ...]:
+    """`ram:A/udt:B` → the Clark tags of the child steps (cached). Paths are walked with iterchildren: lxml's
+    ElementPath cache holds 100 paths and these rules use several hundred."""
+    found = _STEPS.get(path)
+    if found is None:
+        found = _STEPS[path] = tuple(clark(step) for step in path.split("/"))
+    return found
+
+
+def walk(element, tags: tuple[str, ...]) -> list:
+    """The elements at the end of child steps, in document order."""
+    if len(tags) == 1:
+        return list(element.iterchildren(tags[0]))
+    current = [element]
+    for tag in tags:
+        current = [child for parent in current for child in parent.iterchildren(tag)]
+        if not current:
+            break
+    return current
+
+
 def nodes(element, path: str) -> list:
-    return element.findall(clark_path(path))
+    return walk(element, steps(path))
+
+
+def first(element, path: str):
+    """The first node of a path (document order), or None."""
+    tags = steps(path)
+    if len(tags) == 1:
+        return next(element.iterchildren(tags[0]), None)
+    found = walk(element, tags)
+    return found[0] if found else None
 
 
 def exists(element, path: str) -> bool:
-    return element.find(clark_path(path)) is not None
+    return first(element, path) is not None
 
 
 _STRING = etree.XPath("string()")
@@ -91,8 +122,7 @@ def string_of(element, path: str) -> str:
 
 
 def first_string(element, path: str) -> str:
-    found = element.find(clark_path(path))
-    return string(found)
+    return string(first(element, path))
 
 
 _DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -139,7 +169,7 @@ def decimal_of(element, path: str) -> Decimal | None:
 
 def first_decimal(element, path: str) -> Decimal | None:
     """xs:decimal(path[1])."""
-    node = element.find(clark_path(path))
+    node = first(element, path)
     return None if node is None else to_decimal(string(node))
 
 

@@ -18,7 +18,6 @@ from choeur.flows.validation.native.cii_values import (
     DynamicError,
     any_compare,
     any_equal_string,
-    any_indicator,
     cents_decimal,
     decimal_of,
     exists,
@@ -49,16 +48,16 @@ def _vat(tax) -> bool:
 
 
 def _category(code: str, *, vat: bool = True):
-    """[ram:CategoryCode = code][upper-case(ram:TypeCode) = 'VAT'] on a tax element."""
+    """[ram:CategoryCode = code][upper-case(ram:TypeCode) = 'VAT'] on a tax element (facts read once per element)."""
     if vat:
-        return lambda e, d: any_equal_string(nodes(e, "CategoryCode"), code) and _vat(e)
-    return lambda e, d: any_equal_string(nodes(e, "CategoryCode"), code)
+        return lambda e, d: code in d.tax_categories(e) and d.tax_is_vat(e)
+    return lambda e, d: code in d.tax_categories(e)
 
 
 def _code(code: str, *, vat: bool = True):
     """ram:CategoryCode[. = code][upper-case(../ram:TypeCode) = 'VAT']."""
     if vat:
-        return lambda e, d: string(e) == code and _vat(e.getparent())
+        return lambda e, d: string(e) == code and d.tax_is_vat(e.getparent())
     return lambda e, d: string(e) == code
 
 
@@ -67,7 +66,7 @@ def _allowance(charge: bool, code: str):
     category = _category(code)
 
     def test(e, d):
-        return any_indicator(nodes(e.getparent(), "ChargeIndicator/udt:Indicator"), charge) and category(e, d)
+        return category(e, d) and d.indicates(e.getparent(), charge)
 
     return test
 
@@ -203,10 +202,8 @@ def _header_lm(ids: tuple[str, str, str], category: str):
 
 
 def _header_o(e, doc: Doc):
-    other_taxes = any(any(string(c) != "O" for c in nodes(t, "CategoryCode")) for t in doc.by_tag.get(e.tag, []))
-    other_allowances = any(
-        any(string(c) != "O" for c in nodes(t, "CategoryCode")) for t in doc.all("CategoryTradeTax")
-    )
+    other_taxes = any(doc.tax_categories(t) - {"O"} for t in doc.by_tag.get(e.tag, []))
+    other_allowances = any(doc.tax_categories(t) - {"O"} for t in doc.all("CategoryTradeTax"))
     expected = _base(doc, "O", cast=True)
     return _fails(
         ("BR-O-08", any_compare(nodes(e, "BasisAmount"), _EQ, float(expected))),

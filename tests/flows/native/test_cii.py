@@ -4,6 +4,8 @@ The differential tests need the CEN release (../shared/artefacts, read in place)
 the unit tests below them judge hand-made documents and need nothing.
 """
 
+import copy
+import random
 import re
 from collections import Counter
 from decimal import Decimal
@@ -81,6 +83,70 @@ def test_native_cii_equals_the_official_artefacts_on_every_corpus_invoice(cen_re
                     )
     assert compared >= 60, compared
     assert not differences, "\n".join(differences)
+
+
+_AMOUNTS = ["0", "-1", "10.005", "0.005", "12.345", "1e3", "abc", " 5 ", "2.5", "1.00499999", "33.33"]
+_CODES = ["S", "Z", "E", "AE", "K", "G", "O", "L", "M", "B", "XX", "s", "", "VAT", "380", "EUR", "USD", "IT", "58"]
+
+
+def _mutate(root, rng) -> None:
+    """One targeted mutation: amounts and rounding, codes, missing and repeated elements, dates, identifiers."""
+    elements = list(root.iter(etree.Element))
+
+    def pick(*names):
+        found = [e for e in elements if etree.QName(e).localname.endswith(names)]
+        return rng.choice(found) if found else None
+
+    kind = rng.choice(["amount", "amount", "delete", "repeat", "code", "indicator", "date", "attribute", "rate"])
+    if kind == "amount" and (target := pick("Amount", "Quantity")) is not None:
+        target.text = rng.choice(_AMOUNTS)
+    elif kind == "rate" and (target := pick("RateApplicablePercent", "CalculatedAmount", "BasisAmount")) is not None:
+        target.text = rng.choice(["0", "20", "5.5", "19", "-3", "20.0"])
+    elif (
+        kind == "code"
+        and (target := pick("CategoryCode", "TypeCode", "CountryID", "CurrencyCode", "ReasonCode")) is not None
+    ):
+        target.text = rng.choice(_CODES)
+    elif kind == "indicator" and (target := pick("Indicator")) is not None:
+        target.text = rng.choice(["true", "false", "1", "0", "True"])
+    elif kind == "date" and (target := pick("DateTimeString")) is not None:
+        target.text = rng.choice(["20240230", "2024-01-01", "20241301", " 20240101 "])
+    elif kind in ("delete", "repeat"):
+        target = rng.choice(elements[1:])
+        if kind == "delete":
+            target.getparent().remove(target)
+        else:
+            target.addnext(copy.deepcopy(target))
+    elif kind == "attribute":
+        target = rng.choice(elements)
+        target.set(
+            rng.choice(["schemeID", "listID", "unitCode", "currencyID", "format"]),
+            rng.choice(["VA", "0088", "XX", "102"]),
+        )
+
+
+MUTATION_SEEDS = sorted((CORPUS_DIR / "en16931" / "cii" / "examples").glob("*.xml")) if CORPUS_DIR.exists() else []
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not MUTATION_SEEDS, reason="Corpus absent : ../shared/corpus introuvable.")
+def test_native_cii_equals_the_official_artefacts_on_mutated_invoices(cen_release):
+    """A bounded, reproducible sample (the full run is the differential harness's): 60 invoices, 1 to 3 mutations."""
+    rng = random.Random(14)
+    differences = []
+    for case in range(60):
+        seed = rng.choice(MUTATION_SEEDS)
+        root = etree.parse(str(seed)).getroot()
+        for _ in range(rng.randint(1, 3)):
+            _mutate(root, rng)
+        expected = _official_view(schematron.parse(serialise_root(root)))
+        actual = _native_view(root)
+        if actual != expected:
+            differences.append(
+                f"cas {case} ({seed.name}) : natif en plus {sorted((actual - expected).elements())[:3]}, "
+                f"officiel en plus {sorted((expected - actual).elements())[:3]}\n{etree.tostring(root)[:3000]!r}"
+            )
+    assert not differences, "\n".join(differences[:3])
 
 
 @pytest.mark.skipif(not CII_SCH.exists(), reason="Artefacts CEN absents : ../shared/artefacts/en16931-1.3.16.")

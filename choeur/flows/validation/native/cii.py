@@ -26,7 +26,7 @@ from choeur.flows.validation.native.types import NativeFinding, NativeRuleSet
 logger = logging.getLogger(__name__)
 
 MODEL = model_rules(VAT_RULES)
-PATTERNS = [MODEL, SYNTAX, CODES]
+PATTERNS = (MODEL, SYNTAX, CODES)
 ENGINE_FAILURE = "CHOEUR-SCHEMATRON"
 
 

@@ -26,8 +26,14 @@ class Rule:
     anchored: bool = False  # the outermost of `parents` (or the element itself) is the document element
     name_test: Callable[[str], bool] | None = None  # on the Clark tag, for `*[ends-with(name(), …)]` contexts
     predicate: Callable | None = None  # (element, doc) -> bool: the context's predicates
+    simple: bool = False  # set in __post_init__: no ancestry, no predicate (the tag decides)
+
+    def __post_init__(self):
+        self.simple = not self.parents and not self.anchored and self.predicate is None
 
     def matches(self, element, doc) -> bool:
+        if self.simple:
+            return True
         node = element
         for tag in self.parents:
             node = node.getparent()
@@ -52,7 +58,7 @@ def context(path: str, check: Callable, *, predicate: Callable | None = None) ->
     )
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a pattern keys the plans
 class Pattern:
     name: str
     rules: list[Rule]
@@ -83,13 +89,21 @@ def location(element) -> str:
     return "/" + "/".join(reversed(parts))
 
 
-def judge(elements: Iterable, patterns: list[Pattern], doc) -> list[tuple[str, str, object]]:
+_PLANS: dict[tuple[tuple, str], tuple] = {}
+
+
+def judge(elements: Iterable, patterns: tuple[Pattern, ...], doc) -> list[tuple[str, str, object]]:
     """(rule id, flag, context element) of every failed assertion, each element judged once per pattern."""
     failed = []
+    key = tuple(patterns)
+    plans = _PLANS
     for element in elements:
         tag = element.tag
-        for pattern in patterns:
-            for rule in pattern.candidates(tag):
+        plan = plans.get((key, tag))
+        if plan is None:
+            plan = plans[(key, tag)] = tuple(tuple(p.candidates(tag)) for p in patterns if p.candidates(tag))
+        for candidates in plan:
+            for rule in candidates:
                 if rule.matches(element, doc):
                     for rule_id, flag in rule.check(element, doc):
                         failed.append((rule_id, flag, element))

@@ -39,14 +39,11 @@ T_TYPE = _tag("TypeCode")
 
 
 class Doc:
-    """One document: its elements by tag (one walk) and the shared sub-expressions of the rules."""
+    """One document: its elements by tag (on first use) and the shared sub-expressions of the rules."""
 
     def __init__(self, root, elements: list):
         self.root = root
-        by_tag: dict[str, list] = {}
-        for element in elements:
-            by_tag.setdefault(element.tag, []).append(element)
-        self.by_tag = by_tag
+        self._by_tag: dict[str, list] = {}
         self._categories: dict = {}
         self._vat: dict = {}
         self._indicators: dict = {}
@@ -85,7 +82,14 @@ class Doc:
 
     def all(self, name: str) -> list:
         """//ram:Name (document order)."""
-        return self.by_tag.get(clark(name), [])
+        return self.tagged(clark(name))
+
+    def tagged(self, tag: str) -> list:
+        """Every element of a Clark tag, in document order (one C-level walk per tag, on first use)."""
+        found = self._by_tag.get(tag)
+        if found is None:
+            found = self._by_tag[tag] = list(self.root.iter(tag))
+        return found
 
     # /rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/…
     @cached_property
@@ -133,14 +137,23 @@ class Doc:
 
     def header_allowances_cast(self, charge: bool) -> list:
         """The same, written `(ram:ChargeIndicator/udt:Indicator cast as xs:boolean) = …` (BR-O-08, BR-Z-08)."""
-        found = []
-        for s in self.header_settlements:
-            for a in nodes(s, "SpecifiedTradeAllowanceCharge"):
-                indicator = one(nodes(a, "ChargeIndicator/udt:Indicator"))
-                if indicator is None:
-                    raise DynamicError("indicateur de remise ou charge absent")
-                if to_boolean(string(indicator)) is charge:
-                    found.append(a)
+        key = "_charges_cast" if charge else "_allowances_cast"
+        found = self.__dict__.get(key)
+        if found is None:
+            try:
+                found = []
+                for s in self.header_settlements:
+                    for a in nodes(s, "SpecifiedTradeAllowanceCharge"):
+                        indicator = one(nodes(a, "ChargeIndicator/udt:Indicator"))
+                        if indicator is None:
+                            raise DynamicError("indicateur de remise ou charge absent")
+                        if to_boolean(string(indicator)) is charge:
+                            found.append(a)
+            except DynamicError as exc:
+                found = exc
+            self.__dict__[key] = found
+        if isinstance(found, DynamicError):
+            raise found
         return found
 
     @cached_property
@@ -208,11 +221,11 @@ class Doc:
 
     @cached_property
     def _header_taxes(self) -> list:
-        return [t for t in self.by_tag.get(T_ATT, []) if t.getparent().tag == T_AHTS]
+        return [t for t in self.tagged(T_ATT) if t.getparent().tag == T_AHTS]
 
     @cached_property
     def _line_taxes(self) -> list:
-        return [t for t in self.by_tag.get(T_ATT, []) if t.getparent().tag == T_SLTS]
+        return [t for t in self.tagged(T_ATT) if t.getparent().tag == T_SLTS]
 
     def count_header(self, category: str) -> int:
         return self._with_category(self._header_taxes, category)
@@ -221,7 +234,7 @@ class Doc:
         return self._with_category(self._line_taxes, category)
 
     def count_allowance_taxes(self, category: str) -> int:
-        return self._with_category(self.by_tag.get(T_CTT, []), category)
+        return self._with_category(self.tagged(T_CTT), category)
 
     @cached_property
     def has_header_tax(self) -> bool:

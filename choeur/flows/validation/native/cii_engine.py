@@ -27,9 +27,11 @@ class Rule:
     name_test: Callable[[str], bool] | None = None  # on the Clark tag, for `*[ends-with(name(), …)]` contexts
     predicate: Callable | None = None  # (element, doc) -> bool: the context's predicates
     simple: bool = False  # set in __post_init__: no ancestry, no predicate (the tag decides)
+    bare_ok: bool = False  # the check says (`check.bare_ok`) an element with no child nor attribute cannot fail
 
     def __post_init__(self):
         self.simple = not self.parents and not self.anchored and self.predicate is None
+        self.bare_ok = getattr(self.check, "bare_ok", False)
 
     def matches(self, element, doc) -> bool:
         if self.simple:
@@ -105,6 +107,8 @@ def judge(elements: Iterable, patterns: tuple[Pattern, ...], doc) -> list[tuple[
         for candidates in plan:
             for rule in candidates:
                 if rule.matches(element, doc):
+                    if rule.bare_ok and not len(element) and not element.keys():
+                        break
                     for rule_id, flag in rule.check(element, doc):
                         failed.append((rule_id, flag, element))
                     break

@@ -88,6 +88,7 @@ def _table_check(rows):
                 failed.append((rule_id, flag))
         return failed
 
+    check.bare_ok = not exactly_one
     return check
 
 
@@ -96,6 +97,7 @@ def _with(check, extra):
         yield from check(element, doc)
         yield from extra(element, doc)
 
+    both.bare_ok = check.bare_ok and getattr(extra, "bare_ok", False)
     return both
 
 
@@ -177,7 +179,7 @@ def _header_delivery(element, doc):
 def _header_settlement(element, doc):
     if _both(element, "PayeeTradeParty/ID", "PayeeTradeParty/GlobalID"):
         yield "CII-SR-451", W
-    due = {string(d) for t in doc.by_tag.get(clark("ApplicableTradeTax"), []) for d in nodes(t, "DueDateTypeCode")}
+    due = {string(d) for t in doc.tagged(clark("ApplicableTradeTax")) for d in nodes(t, "DueDateTypeCode")}
     if len(due) > 1:
         yield "CII-SR-462", F
     for means in nodes(element, "SpecifiedTradeSettlementPaymentMeans"):
@@ -265,6 +267,9 @@ def _date_102(element, doc):
     if not _DATE_102.fullmatch(string(element)):
         yield "CII-DT-097", F
 
+
+# These read the context's attributes or children only: a bare element passes them.
+_quantity.bare_ok = _trade_tax.bare_ok = _referenced_document.bare_ok = True
 
 _EXTRA = {
     LINE + "/ram:SpecifiedTradeProduct": _product,

@@ -70,13 +70,20 @@ def nodes(element, path: str) -> list:
     return walk(element, steps(path))
 
 
+def _first_at(element, tags: tuple[str, ...], depth: int):
+    tag = tags[depth]
+    if depth == len(tags) - 1:
+        return next(element.iterchildren(tag), None)
+    for child in element.iterchildren(tag):
+        found = _first_at(child, tags, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 def first(element, path: str):
-    """The first node of a path (document order), or None."""
-    tags = steps(path)
-    if len(tags) == 1:
-        return next(element.iterchildren(tags[0]), None)
-    found = walk(element, tags)
-    return found[0] if found else None
+    """The first node of a path (document order), or None; stops at the first one found."""
+    return _first_at(element, steps(path), 0)
 
 
 def exists(element, path: str) -> bool:

@@ -202,7 +202,7 @@ def _header_lm(ids: tuple[str, str, str], category: str):
 
 
 def _header_o(e, doc: Doc):
-    other_taxes = any(doc.tax_categories(t) - {"O"} for t in doc.by_tag.get(e.tag, []))
+    other_taxes = any(doc.tax_categories(t) - {"O"} for t in doc.tagged(e.tag))
     other_allowances = any(doc.tax_categories(t) - {"O"} for t in doc.all("CategoryTradeTax"))
     expected = _base(doc, "O", cast=True)
     return _fails(

@@ -158,6 +158,11 @@ def test_rules_are_exactly_the_official_cii_rule_ids():
     for _context, rows in SYNTAX_TABLE:
         for number, flag, _kind, _path in rows:
             assert flags["CII-" + number] == flag, number
+    # The conditional syntax rules carry their flag in the code; every model and code list rule is fatal.
+    syntax = (Path(cii.__file__).parent / "cii_syntax.py").read_text()
+    for rule_id, flag in re.findall(r'yield "((?:CII|BR)-[A-Z0-9-]+)", (F|W)', syntax):
+        assert flags[rule_id] == {"F": "fatal", "W": "warning"}[flag], rule_id
+    assert all(flag == "fatal" for rule_id, flag in flags.items() if not rule_id.startswith("CII-"))
 
 
 # Unit tests: no artefact needed.

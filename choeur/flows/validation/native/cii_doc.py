@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from functools import cached_property
 
@@ -215,35 +216,44 @@ class Doc:
     def any_buyer_legal(self) -> bool:
         return bool(self._party_ids("BuyerTradeParty", "SpecifiedLegalOrganization/ID"))
 
-    # VAT categories anywhere (BR-x-01)
-    def _with_category(self, taxes: list, category: str) -> int:
-        return sum(1 for t in taxes if category in self.tax_categories(t))
+    # VAT categories anywhere (BR-x-01): how many tax elements carry each category, counted in one pass
+    def _category_counts(self, taxes: list) -> Counter:
+        counts: Counter = Counter()
+        for tax in taxes:
+            counts.update(self.tax_categories(tax))
+        return counts
 
     @cached_property
-    def _header_taxes(self) -> list:
-        return [t for t in self.tagged(T_ATT) if t.getparent().tag == T_AHTS]
+    def _header_counts(self) -> Counter:
+        return self._category_counts([t for t in self.tagged(T_ATT) if t.getparent().tag == T_AHTS])
 
     @cached_property
-    def _line_taxes(self) -> list:
-        return [t for t in self.tagged(T_ATT) if t.getparent().tag == T_SLTS]
+    def _line_counts(self) -> Counter:
+        return self._category_counts([t for t in self.tagged(T_ATT) if t.getparent().tag == T_SLTS])
+
+    @cached_property
+    def _allowance_counts(self) -> Counter:
+        return self._category_counts(self.tagged(T_CTT))
 
     def count_header(self, category: str) -> int:
-        return self._with_category(self._header_taxes, category)
+        return self._header_counts[category]
 
     def count_line(self, category: str) -> int:
-        return self._with_category(self._line_taxes, category)
+        return self._line_counts[category]
 
     def count_allowance_taxes(self, category: str) -> int:
-        return self._with_category(self.tagged(T_CTT), category)
+        return self._allowance_counts[category]
 
     @cached_property
     def has_header_tax(self) -> bool:
         """//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax."""
-        return any(
-            t.getparent().getparent() is not None
-            and t.getparent().getparent().tag == f"{{{RSM}}}SupplyChainTradeTransaction"
-            for t in self._header_taxes
-        )
+        for tax in self.tagged(T_ATT):
+            settlement = tax.getparent()
+            if settlement.tag == T_AHTS:
+                transaction = settlement.getparent()
+                if transaction is not None and transaction.tag == f"{{{RSM}}}SupplyChainTradeTransaction":
+                    return True
+        return False
 
     # Per-category base amounts (BR-x-08)
     def line_amounts(self, category: str, rate: Decimal | None = None) -> list[Decimal]:

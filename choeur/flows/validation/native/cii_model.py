@@ -20,6 +20,7 @@ from choeur.flows.validation.native.cii_values import (
     any_indicator,
     cents_decimal,
     cents_double,
+    clark,
     decimal_of,
     decimal_of_double,
     exists,
@@ -356,42 +357,62 @@ def _decimal_or_none(node) -> Decimal | None:
     return to_decimal(string(node))
 
 
-def _line(e, doc: Doc):
-    agreement = "SpecifiedLineTradeAgreement/"
-    gross = nodes(e, agreement + "GrossPriceProductTradePrice/ChargeAmount")
-    vat_category = any(
-        _is_vat(t) and exists(t, "CategoryCode") for t in nodes(e, "SpecifiedLineTradeSettlement/ApplicableTradeTax")
+def _down(found: list, tag: str) -> list:
+    """One child step from several elements (Clark tag), in document order."""
+    return [child for element in found for child in element.iterchildren(tag)]
+
+
+_T = {
+    name: clark(name)
+    for name in (
+        "AssociatedDocumentLineDocument",
+        "LineID",
+        "SpecifiedTradeProduct",
+        "Name",
+        "GlobalID",
+        "SpecifiedLineTradeAgreement",
+        "NetPriceProductTradePrice",
+        "GrossPriceProductTradePrice",
+        "ChargeAmount",
+        "SpecifiedLineTradeDelivery",
+        "BilledQuantity",
+        "SpecifiedLineTradeSettlement",
+        "SpecifiedTradeSettlementLineMonetarySummation",
+        "LineTotalAmount",
+        "ApplicableTradeTax",
+        "CategoryCode",
     )
+}
+
+
+def _line(e, doc: Doc):
+    """The line's rules, its sub-elements read once (the hottest context: one per invoice line)."""
+    line, t = [e], _T
+    product, agreement = _down(line, t["SpecifiedTradeProduct"]), _down(line, t["SpecifiedLineTradeAgreement"])
+    settlement = _down(line, t["SpecifiedLineTradeSettlement"])
+    billed = _down(_down(line, t["SpecifiedLineTradeDelivery"]), t["BilledQuantity"])
+    net = _down(_down(agreement, t["NetPriceProductTradePrice"]), t["ChargeAmount"])
+    gross = _down(_down(agreement, t["GrossPriceProductTradePrice"]), t["ChargeAmount"])
+    totals = _down(_down(settlement, t["SpecifiedTradeSettlementLineMonetarySummation"]), t["LineTotalAmount"])
+    global_ids = _down(product, t["GlobalID"])
+    vat_category = any(
+        _is_vat(tax) and next(tax.iterchildren(t["CategoryCode"]), None) is not None
+        for tax in _down(settlement, t["ApplicableTradeTax"])
+    )
+    line_id = one(_down(_down(line, t["AssociatedDocumentLineDocument"]), t["LineID"]))
     return _fails(
-        ("BR-21", _filled(e, "AssociatedDocumentLineDocument/LineID")),
-        ("BR-22", exists(e, "SpecifiedLineTradeDelivery/BilledQuantity")),
-        (
-            "BR-23",
-            any(q.get("unitCode") is not None for q in nodes(e, "SpecifiedLineTradeDelivery/BilledQuantity")),
-        ),
-        (
-            "BR-24",
-            exists(e, "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"),
-        ),
-        ("BR-25", _filled(e, "SpecifiedTradeProduct/Name")),
-        ("BR-26", exists(e, agreement + "NetPriceProductTradePrice/ChargeAmount")),
-        ("BR-27", any_compare(nodes(e, agreement + "NetPriceProductTradePrice/ChargeAmount"), _GE, 0)),
+        ("BR-21", normalize_space(string(line_id)) != ""),
+        ("BR-22", bool(billed)),
+        ("BR-23", any(q.get("unitCode") is not None for q in billed)),
+        ("BR-24", bool(totals)),
+        ("BR-25", normalize_space(string(one(_down(product, t["Name"])))) != ""),
+        ("BR-26", bool(net)),
+        ("BR-27", any_compare(net, _GE, 0)),
         ("BR-28", any_compare(gross, _GE, 0) or not gross),
-        (
-            "BR-64",
-            normalize_space(_attribute_of(e, "SpecifiedTradeProduct/GlobalID", "schemeID")) != ""
-            or not exists(e, "SpecifiedTradeProduct/GlobalID"),
-        ),
+        ("BR-64", normalize_space(_attribute_of_many(global_ids, "schemeID")) != "" or not global_ids),
         ("BR-CO-04", vat_category),
         ("BR-CO-18", doc.has_header_tax),
-        (
-            "BR-DEC-23",
-            _decimals_ok(
-                string_of(
-                    e, "SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"
-                )
-            ),
-        ),
+        ("BR-DEC-23", _decimals_ok(string(one(totals)))),
     )
 
 

@@ -33,15 +33,14 @@ class Rule:
         self.simple = not self.parents and not self.anchored and self.predicate is None
         self.bare_ok = getattr(self.check, "bare_ok", False)
 
-    def matches(self, element, doc) -> bool:
+    def matches(self, element, ancestry: tuple[str, ...], doc) -> bool:
+        """`ancestry`: the tags of the element's ancestors, nearest first (computed once per element)."""
         if self.simple:
             return True
-        node = element
-        for tag in self.parents:
-            node = node.getparent()
-            if node is None or node.tag != tag:
-                return False
-        if self.anchored and node.getparent() is not None:
+        parents = self.parents
+        if parents and ancestry[: len(parents)] != parents:
+            return False
+        if self.anchored and len(ancestry) != len(parents):
             return False
         if self.predicate is None:
             return True
@@ -99,14 +98,19 @@ def judge(elements: Iterable, patterns: tuple[Pattern, ...], doc) -> list[tuple[
     failed = []
     key = tuple(patterns)
     plans = _PLANS
+    ancestries: dict = {}
     for element in elements:
         tag = element.tag
+        parent = element.getparent()
+        ancestry = () if parent is None else ancestries[parent]
+        if len(element):
+            ancestries[element] = (tag, *ancestry)
         plan = plans.get((key, tag))
         if plan is None:
             plan = plans[(key, tag)] = tuple(tuple(p.candidates(tag)) for p in patterns if p.candidates(tag))
         for candidates in plan:
             for rule in candidates:
-                if rule.matches(element, doc):
+                if rule.matches(element, ancestry, doc):
                     if rule.bare_ok and not len(element) and not element.keys():
                         break
                     for rule_id, flag in rule.check(element, doc):

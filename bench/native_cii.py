@@ -3,8 +3,9 @@
 On the median-size CII example of the CEN corpus (../shared/corpus/en16931/cii/examples, as bench/validation.py),
 after a warm-up, several rounds of back-to-back `cii.validate(root)` on the already-parsed tree (the EN 16931 rules
 alone: 806 assertions), then the same with the lxml parse included, then the official CEN XSLT run by saxonche on
-the same parsed document when the release is at hand (../shared/artefacts, read in place). Medians over the rounds, per CPU second of this
-process (what a dedicated core sustains) and per wall-clock second. Target (issue 14): ≥ 2,000 invoices/s per core.
+the same parsed document when the release is at hand (../shared/artefacts, read in place). Medians over the rounds,
+per CPU second of this process (what a dedicated core sustains) and per wall-clock second. Target (issue 14):
+≥ 2,000 invoices/s per core.
 
     python -m bench.native_cii
 """

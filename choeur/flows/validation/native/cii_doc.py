@@ -7,20 +7,17 @@ from decimal import Decimal
 from functools import cached_property
 
 from choeur.flows.validation.native.cii_values import (
-    RAM,
     RSM,
     DynamicError,
     any_equal_string,
     any_indicator,
     clark,
     decimal_of,
-    exists,
     first_decimal,
     nodes,
     one,
     string,
     to_boolean,
-    to_decimal,
 )
 
 _CII = f"{{{RSM}}}CrossIndustryInvoice"
@@ -292,6 +289,3 @@ class Doc:
             "IncludedSupplyChainTradeLineItem/SpecifiedLineTradeDelivery/BilledQuantity"
         )
         return any(q.get("unitCode") is not None for q in quantities)
-
-
-__all__ = ["Doc", "RAM", "exists", "to_decimal"]

@@ -13,11 +13,9 @@ from choeur.flows.validation.native import cii_codelists as codes
 from choeur.flows.validation.native.cii_doc import Doc
 from choeur.flows.validation.native.cii_engine import Pattern, Rule, context
 from choeur.flows.validation.native.cii_values import (
-    RSM,
     DynamicError,
     any_compare,
     any_equal_string,
-    any_indicator,
     cents_decimal,
     cents_double,
     clark,
@@ -30,7 +28,6 @@ from choeur.flows.validation.native.cii_values import (
     nodes,
     normalize_space,
     one,
-    round_decimal,
     round_double,
     string,
     string_of,
@@ -548,6 +545,3 @@ def model_rules(vat_rules: list[Rule]) -> Pattern:
     from choeur.flows.validation.native.cii_vat import GENERAL_HEADER_TAX
 
     return Pattern("EN16931-CII-Model", [*_MODEL_HEAD, *vat_rules, GENERAL_HEADER_TAX])
-
-
-__all__ = ["model_rules", "RSM", "round_decimal", "any_indicator"]

@@ -15,7 +15,6 @@ from choeur.flows.validation.native.cii_doc import Doc
 from choeur.flows.validation.native.cii_engine import Rule, context
 from choeur.flows.validation.native.cii_values import (
     DECIMAL_CONTEXT,
-    DynamicError,
     any_compare,
     any_equal_string,
     cents_decimal,
@@ -344,5 +343,3 @@ def _general_header_tax(e, doc: Doc):
 
 
 GENERAL_HEADER_TAX = context("//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", _general_header_tax)
-
-__all__ = ["VAT_RULES", "GENERAL_HEADER_TAX", "DynamicError"]

@@ -17,7 +17,8 @@ from choeur.directory.enums import IdentifierType
 from choeur.directory.identifiers import make_siret
 from choeur.directory.models import Structure
 from choeur.invoices.models import Invoice
-from choeur.sollicitations.models import Sollicitation, SollicitationSubCategory
+from choeur.sollicitations.models import Sollicitation, SollicitationCategory, SollicitationSubCategory
+from choeur.sollicitations.referential import categories_seed
 from choeur.sollicitations.services import sollicitation_act, sollicitation_create
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -98,6 +99,8 @@ class DemoSollicitationsReport:
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        if not self.created and not self.skipped:
+            return f"Sollicitations de démonstration déjà présentes ({self.kept}) : rien n'a changé."
         text = f"Sollicitations de démonstration : {self.created} créée(s), {self.kept} déjà présente(s)."
         if self.skipped:
             text += f" Non créées (prérequis absents) : {', '.join(self.skipped)}."
@@ -114,6 +117,8 @@ def _person(key: str):
 
 def demo_sollicitations_seed() -> DemoSollicitationsReport:
     report = DemoSollicitationsReport()
+    # Laid down by a migration; ensured here too for a database made without migrations (tests).
+    categories_seed(SollicitationCategory, SollicitationSubCategory)
     for item in DEMO_SOLLICITATIONS:
         sender = _structure(item.sender)
         if Sollicitation.objects.filter(sender_structure=sender, subject=item.subject).exists():

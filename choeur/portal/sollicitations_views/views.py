@@ -234,8 +234,6 @@ def sollicitation_new_view(request: HttpRequest) -> HttpResponse:
         "dossier": dossier,
         "recipient_label": _recipient_of(invoice, dossier, structures),
     }
-    if request.htmx and request.GET.get("champs"):
-        return render(request, "portal/sollicitations/_request_fields.html", context)
     return render(request, "portal/sollicitations/new.html", context)
 
 

@@ -1,0 +1,1 @@
+"""The native engine against the official artefacts: rule modules, differential suite, proof."""

@@ -114,16 +114,23 @@ def compare(xml_bytes: bytes, syntax: str, *, module: ModuleType | None = None) 
     return differences(restrict(native_view(root, module), rules), restrict(official_view(root, syntax), rules))
 
 
-def compare_pipeline(data: bytes, *, filename: str = "facture.xml", rules: str = "en16931") -> list[str]:
-    """validate_bytes with engine="native" and engine="official": the same reports (verdict, rule, severity,
-    location, layer), for any input — hostile ones included. Returns readable differences."""
+def compare_pipeline(
+    data: bytes,
+    *,
+    filename: str = "facture.xml",
+    rules: str = "en16931",
+    engine_a: str = "native",
+    engine_b: str = "official",
+) -> list[str]:
+    """validate_bytes with two engines (native and official by default): the same reports (verdict, rule,
+    severity, location, layer), for any input — hostile ones included. Returns readable differences."""
     from choeur.flows.validation import validate_bytes
 
     def view(engine: str):
         reports = validate_bytes(data, filename=filename, rules=rules, engine=engine)
         return [(r.valid, Counter((f.rule, f.severity, f.location, f.layer) for f in r.findings)) for r in reports]
 
-    native, official = view("native"), view("official")
+    native, official = view(engine_a), view(engine_b)
     if native == official:
         return []
     if len(native) != len(official):

@@ -80,7 +80,12 @@ def official_view(root, syntax: str) -> Counter:
     """(rule, flag, location) of every failed assert (and flagged report) of the official XSLT."""
     node = schematron.parse(serialise_root(root))
     with schematron._lock:
-        svrl = _official_executable(syntax).transform_to_string(xdm_node=node)
+        try:
+            svrl = _official_executable(syntax).transform_to_string(xdm_node=node)
+        except Exception as exc:  # saxonche's PySaxonApiError
+            raise OfficialFailure(str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "erreur") from None
+    if not svrl:
+        raise OfficialFailure("aucun rapport SVRL produit")
     items = schematron.parse_svrl(svrl.encode("utf-8"))
     return Counter(
         (i.rule, schematron.severity_of(i), i.location) for i in items if i.kind == "failed-assert" or i.flag
@@ -101,17 +106,45 @@ def differences(native: Counter, official: Counter) -> list[Difference]:
     return sorted(found)
 
 
-def compare(xml_bytes: bytes, syntax: str, *, module: ModuleType | None = None) -> list[Difference]:
-    """Native vs official on one document, restricted to the native RULES (empty list: identical)."""
+class OfficialFailure(Exception):
+    """The official XSLT stopped on a dynamic error (e.g. normalize-space() of two repeated elements)."""
+
+
+@dataclass
+class Outcome:
+    """Everything one comparison saw (the proof script's figures come from here)."""
+
+    differences: list[Difference]
+    refused: bool = False  # the hardened parser refused the document: neither engine judged it
+    official_failed: str = ""  # the official engine's dynamic error, when it stopped
+    fired: Counter | None = None  # rule id → occurrences fired by the official engine (within RULES)
+
+
+def compare_detailed(xml_bytes: bytes, syntax: str, *, module: ModuleType | None = None) -> Outcome:
     module = module or native_module(syntax)
     if module is None:
         raise LookupError(f"Module natif {NATIVE_MODULES[syntax]} absent : rien à comparer.")
     try:
         root = parse_xml(xml_bytes).root
     except XmlRejected:
-        return []  # refused before any rule engine runs, whichever engine is chosen
+        return Outcome([], refused=True)  # refused before any rule engine runs, whichever engine is chosen
     rules = frozenset(module.RULES)
-    return differences(restrict(native_view(root, module), rules), restrict(official_view(root, syntax), rules))
+    native = restrict(native_view(root, module), rules)
+    try:
+        official = restrict(official_view(root, syntax), rules)
+    except OfficialFailure as exc:
+        # The official engine judges nothing (the pipeline reports CHOEUR-SCHEMATRON, the XSD layer has
+        # already refused such a document): not a rule-by-rule difference, counted apart.
+        return Outcome([], official_failed=str(exc))
+    fired = Counter()
+    for (rule, _flag, _location), count in official.items():
+        fired[rule] += count
+    return Outcome(differences(native, official), fired=fired)
+
+
+def compare(xml_bytes: bytes, syntax: str, *, module: ModuleType | None = None) -> list[Difference]:
+    """Native vs official on one document, restricted to the native RULES (empty list: identical)."""
+    return compare_detailed(xml_bytes, syntax, module=module).differences
 
 
 def compare_pipeline(
@@ -121,13 +154,14 @@ def compare_pipeline(
     rules: str = "en16931",
     engine_a: str = "native",
     engine_b: str = "official",
+    **options,
 ) -> list[str]:
     """validate_bytes with two engines (native and official by default): the same reports (verdict, rule,
     severity, location, layer), for any input — hostile ones included. Returns readable differences."""
     from choeur.flows.validation import validate_bytes
 
     def view(engine: str):
-        reports = validate_bytes(data, filename=filename, rules=rules, engine=engine)
+        reports = validate_bytes(data, filename=filename, rules=rules, engine=engine, **options)
         return [(r.valid, Counter((f.rule, f.severity, f.location, f.layer) for f in r.findings)) for r in reports]
 
     native, official = view(engine_a), view(engine_b)

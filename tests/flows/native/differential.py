@@ -19,13 +19,16 @@ import importlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 from choeur.flows.validation import schematron
 from choeur.flows.validation.detect import SYNTAX_CII, SYNTAX_UBL
 from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_root
-from tests.conftest import CEN_RELEASE_DIR
 
+# ../shared, as tests/conftest.py finds it (not imported from there: the proof script runs without Django).
+SHARED_DIR = Path(__file__).resolve().parents[4] / "shared"
+CEN_RELEASE_DIR = SHARED_DIR / "artefacts" / "en16931-1.3.16"
 OFFICIAL_XSLT = {
     SYNTAX_UBL: CEN_RELEASE_DIR / "ubl" / "EN16931-UBL-validation.xslt",
     SYNTAX_CII: CEN_RELEASE_DIR / "cii" / "EN16931-CII-validation.xslt",

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.conftest import CORPUS_DIR
+from tests.flows.native.differential import SHARED_DIR
 
+CORPUS_DIR = SHARED_DIR / "corpus"
 SEED_DIRS = {"UBL": CORPUS_DIR / "en16931" / "ubl" / "examples", "CII": CORPUS_DIR / "en16931" / "cii" / "examples"}
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 

@@ -58,7 +58,7 @@ def make_cii() -> ModuleType:
             else context.findall(f"{{{RAM_NS}}}GuidelineSpecifiedDocumentContextParameter/{{{RAM_NS}}}ID")
         )
         if not any((e.text or "").strip() for e in ids):
-            return [NativeFinding("BR-01", "fatal", "/CrossIndustryInvoice[1]/ExchangedDocumentContext[1]")]
+            return [NativeFinding("BR-01", "fatal", "/CrossIndustryInvoice[1]")]
         return []
 
     rule_set = NativeRuleSet("standin-cii", "Module de démonstration CII (tests)", "1.3.16", SOURCE_SHA256)

@@ -147,16 +147,44 @@ def validate_files(
             yield Path(path), reports
 
 
+class ParallelValidator:
+    """Worker processes kept for several batches (the re-validation of archived invoices reads a batch from the
+    database, has it judged, records it, and goes on with the same warmed-up processes).
+
+        with ParallelValidator(jobs=2, options=Options(engine="native")) as validator:
+            for key, reports in validator.map([(key, data, filename), …]):
+                …
+    """
+
+    def __init__(self, *, jobs: int | None = None, options: Options = Options()):
+        self.jobs = max(1, jobs or default_jobs())
+        self.options = Options(**{**options.__dict__, "artefacts_store": options.artefacts_store or _store()})
+        self._pool = None
+
+    def __enter__(self) -> ParallelValidator:
+        if self.jobs > 1:
+            self._pool = _pool(self.jobs, self.options)
+        else:
+            _options["value"] = self.options
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def map(self, items: Iterable[tuple[object, bytes, str]]) -> Iterator[tuple[object, list[DocumentReport]]]:
+        """(key, reports) per (key, bytes, filename) item, in order."""
+        if self._pool is None:
+            _options["value"] = self.options
+            return (_validate_bytes_one(item) for item in items)
+        return self._pool.imap(_validate_bytes_one, items, chunksize=CHUNK)
+
+
 def validate_many(
     items: Iterable[tuple[object, bytes, str]], *, jobs: int | None = None, options: Options = Options()
 ) -> Iterator[tuple[object, list[DocumentReport]]]:
     """(key, reports) for each (key, bytes, filename) item, in order, across `jobs` processes."""
-    jobs = max(1, jobs or default_jobs())
-    options = Options(**{**options.__dict__, "artefacts_store": options.artefacts_store or _store()})
-    if jobs == 1:
-        _options["value"] = options
-        for item in items:
-            yield _validate_bytes_one(item)
-        return
-    with _pool(jobs, options) as pool:
-        yield from pool.imap(_validate_bytes_one, items, chunksize=CHUNK)
+    with ParallelValidator(jobs=jobs, options=options) as validator:
+        yield from validator.map(items)

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 
 
-def archived_invoices_selector():
+def invoice_archived_list():
     """Invoices that carry their structured XML (UBL or CII), oldest first."""
     return Invoice.objects.filter(structured_xml__isnull=False).order_by("pk")
 
@@ -44,7 +44,7 @@ def revalidation_run(
     if batch_size < 1:
         raise ValueError("La taille des lots doit être d'au moins une facture.")
     run = Revalidation.objects.create(reason=reason[:255], engine=engine, rules=rules)
-    invoices = archived_invoices_selector()
+    invoices = invoice_archived_list()
     total = invoices.count()
     latest = RevalidationVerdict.objects.filter(invoice=OuterRef("pk")).exclude(revalidation=run)
     options = batch.Options(rules=rules, fr_blocking=rules == "fr", engine=engine)

@@ -229,7 +229,7 @@ def _flow_zip(count: int = 1000, target_bytes: int = 100 * MIB) -> bytes:
     source = (CORPUS / "ubl" / "examples" / "ubl-tc434-example1.xml").read_bytes()
     pad = max(0, target_bytes // count - len(source))
     note = b"<cbc:Note>" + b"x" * pad + b"</cbc:Note>"
-    padded = source.replace(b"</cbc:IssueDate>", b"</cbc:IssueDate>" + note, 1)
+    padded = source.replace(b"<cbc:DocumentCurrencyCode>", note + b"<cbc:DocumentCurrencyCode>", 1)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for index in range(count):

@@ -218,8 +218,13 @@ def validate_bytes(
     except Exception as exc:  # defensive: the container layer is written not to raise
         logger.exception("Extraction impossible de %s", filename)
         entries = [container.Extracted(name="", container="xml", findings=[_internal(exc, LAYER_CONTAINER)])]
+    # The deposited bytes are no longer needed once extracted (an archive of 100 MB would otherwise stay in
+    # memory beside its members); each entry is dropped once judged, its XML living on in its report.
+    del data
+    entries.reverse()
     reports = []
-    for entry in entries:
+    while entries:
+        entry = entries.pop()
         doc_started = time.perf_counter()
         try:
             report = _validate_entry(

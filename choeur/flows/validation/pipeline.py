@@ -52,6 +52,9 @@ from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_r
 
 logger = logging.getLogger(__name__)
 
+# The finding of a rule set that could not judge a document (a Saxon dynamic error, or the native module's
+# equivalent where the official XSLT would stop).
+DYNAMIC_ERROR = "CHOEUR-SCHEMATRON"
 RULES_EN16931 = "en16931"
 RULES_FR = "fr"
 RULES = (RULES_EN16931, RULES_FR)
@@ -504,8 +507,14 @@ def _en16931_findings(plan: engines.Plan, root, node, detection: Detection, cont
     findings: list[Finding] = []
     if plan.native is not None:
         findings.extend(_native_findings(plan.native, root))
+        if any(f.rule == DYNAMIC_ERROR for f in findings):
+            # Where the official XSLT would stop on a dynamic error, the native module says so the same way:
+            # one CHOEUR-SCHEMATRON finding for the document, nothing else from this layer.
+            return [f for f in findings if f.rule == DYNAMIC_ERROR][:1]
     if plan.official_key is not None and node is not None:
         official = _official_findings(plan.official_key, node, detection, container_kind)
+        if any(f.rule == DYNAMIC_ERROR for f in official):
+            return [replace(f, engine=engines.JUDGE_OFFICIAL) for f in official if f.rule == DYNAMIC_ERROR]
         if plan.native is not None:
             official = [f for f in official if f.rule not in plan.native.rules]
         findings.extend(replace(f, engine=engines.JUDGE_OFFICIAL) for f in official)

@@ -1,1 +1,0 @@
-"""The native engine against the official artefacts: rule modules, differential suite, proof."""

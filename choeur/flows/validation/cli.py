@@ -204,7 +204,7 @@ def write_engine_explanation(engine: str, *, out, as_json: bool = False) -> None
         if "native" in info:
             native = info["native"]
             out(
-                f"  natif : {native['name']} (règles CEN {native['version']}, SHA-256 {native['sha256'][:16]}…) : "
+                f"  natif : {native['name']} (version {native['version']}, SHA-256 {native['sha256'][:16]}…) : "
                 f"{plural(len(native['rules']), 'règle')} sur {total}, couverture {info['coverage']:.1%}"
             )
         if "official" in info:

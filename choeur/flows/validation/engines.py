@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from choeur.flows.validation import schematron
+from choeur.flows.validation import artefacts, schematron
 from choeur.flows.validation.detect import SYNTAX_CII, SYNTAX_UBL
 from choeur.flows.validation.native import official_rules
 from choeur.flows.validation.native.types import NativeRuleSet
@@ -72,11 +72,13 @@ def native_engine(syntax: str) -> NativeEngine | None:
         return None
     if syntax not in _native:
         _native[syntax] = _load(syntax)
+        _plans.clear()
     return _native[syntax]
 
 
 def reset_native_cache() -> None:
     _native.clear()
+    _plans.clear()
 
 
 def _load(syntax: str) -> NativeEngine | None:
@@ -108,6 +110,7 @@ def use_native_module(syntax: str, module: ModuleType | None) -> None:
     """Make `module` the native engine of a syntax in this process (None: no native engine). For tests and
     benches that judge with a stand-in; the default is the module of NATIVE_MODULES."""
     _native[syntax] = from_module(syntax, module) if module is not None else None
+    _plans.clear()
 
 
 @dataclass(frozen=True)
@@ -148,10 +151,22 @@ def official_ids(syntax: str) -> frozenset[str]:
     return CATALOGUE[syntax]
 
 
+_plans: dict = {}
+
+
 def plan(*, engine: str, syntax: str, rule_set_key: str, fallback_key: str) -> Plan:
     """The plan for a document whose scenario routes the en16931 layer to `rule_set_key` (which is
-    `fallback_key` for CII without an installed CEN release)."""
+    `fallback_key` for CII without an installed CEN release). Computed once per process for each combination,
+    again when the artefact store or the native modules change."""
     check_engine(engine)
+    key = (engine, syntax, rule_set_key, fallback_key, artefacts.generation(), id(_native.get(syntax)))
+    found = _plans.get(key)
+    if found is None:
+        found = _plans[key] = _plan(engine=engine, syntax=syntax, rule_set_key=rule_set_key, fallback_key=fallback_key)
+    return found
+
+
+def _plan(*, engine: str, syntax: str, rule_set_key: str, fallback_key: str) -> Plan:
     cen_key = CEN_KEYS.get(syntax)
     if rule_set_key not in (cen_key, fallback_key) or cen_key is None:
         # EXTENDED-CTC-FR: only the FNFE-MPE artefacts judge it.

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from choeur.flows.validation import container, engines, rules_fr, schematron, xsd
+from choeur.flows.validation import artefacts, container, engines, rules_fr, schematron, xsd
 from choeur.flows.validation.detect import (
     CURRENT_PROFILE_IDS,
     PROFILE_BASIC,
@@ -540,7 +540,20 @@ def _native_findings(native: engines.NativeEngine, root) -> list[Finding]:
     ]
 
 
+_plan_infos: dict = {}
+
+
 def _en16931_rule_sets(plan: engines.Plan) -> list[RuleSetInfo]:
+    """What judged the en16931 layer under a plan (computed once per plan: plans are cached per process)."""
+    key = (id(plan), artefacts.generation())
+    if key not in _plan_infos:
+        if len(_plan_infos) > 64:
+            _plan_infos.clear()
+        _plan_infos[key] = (plan, _compute_rule_sets(plan))
+    return list(_plan_infos[key][1])
+
+
+def _compute_rule_sets(plan: engines.Plan) -> list[RuleSetInfo]:
     infos = []
     if plan.native is not None:
         rs = plan.native.rule_set

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 merged[key] = merged.get(key, 0) + stats[key]
             merged["fired"].update(stats["fired"])
             merged["examples"] = (merged["examples"] + stats["examples"])[:EXAMPLES_KEPT]
-            if done % 40 == 0:
+            if done % 8 == 0:
                 compared = sum(r.get("compared", 0) for r in results.values())
                 print(f"  … {compared} comparées ({compared / (time.perf_counter() - started):.0f}/s)", flush=True)
     elapsed = time.perf_counter() - started

@@ -37,6 +37,7 @@ TARGET_LINES_MS = 200
 TARGET_FLOW_RSS_MB = 500
 TARGET_REVALIDATION = 1800
 MIB = 1024 * 1024
+REPO = Path(__file__).resolve().parents[1]
 
 
 def median_example(folder: Path) -> Path:
@@ -265,7 +266,10 @@ def large_flow(store: str) -> dict:
                 capture_output=True,
                 text=True,
                 timeout=1800,
-                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                env={
+                    **os.environ,
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+                },
             )
             if done.returncode != 0:
                 print(f"  {engine} : échec ({done.stderr.strip().splitlines()[-1] if done.stderr else '?'})")

@@ -124,3 +124,16 @@ def test_hostile_inputs_are_refused_the_same_way_by_both_engines(native_ubl):
     xxe = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/hostname">]><a>&e;</a>'
     for data in (xxe, b"", b"\xff\xfe<a/>", b"<Invoice>", b"%PDF-1.4 nope"):
         assert compare_pipeline(data, engine_a="native", engine_b="official") == []
+
+
+def test_verdict_without_data_extraction_is_the_same():
+    """Re-validation only needs the verdict: extract=False skips report.invoice, not a single finding."""
+    data = _ubl_without("CustomizationID")
+    [full] = validate_bytes(data, engine="official")
+    [bare] = validate_bytes(data, engine="official", extract=False)
+    assert full.invoice is not None and bare.invoice is None
+    assert [(f.rule, f.severity, f.location) for f in bare.findings] == [
+        (f.rule, f.severity, f.location) for f in full.findings
+    ]
+    [fr] = validate_bytes(data, engine="official", extract=False, rules="fr")
+    assert fr.invoice is not None  # the BR-FR identifier checks read it

@@ -86,6 +86,7 @@ def _validate_one(path: str) -> tuple[str, list[DocumentReport]]:
         syntaxe_flux=options.syntaxe_flux,
         policy=options.policy,
         engine=options.engine,
+        extract=options.keep_content,
     )
     if not options.keep_content:
         for report in reports:
@@ -107,6 +108,7 @@ def _validate_bytes_one(item: tuple[object, bytes, str]) -> tuple[object, list[D
         syntaxe_flux=options.syntaxe_flux,
         policy=options.policy,
         engine=options.engine,
+        extract=options.keep_content,
     )
     if not options.keep_content:
         for report in reports:

@@ -150,6 +150,7 @@ def validate_path(
     limits: Limits = DEFAULT_LIMITS,
     policy: str = POLICY_CEN,
     engine: str | None = None,
+    extract: bool = True,
 ) -> list[DocumentReport]:
     """Validate a file. Its size is checked on disk before anything is read."""
     path = Path(path)
@@ -180,6 +181,7 @@ def validate_path(
         limits=limits,
         policy=policy,
         engine=engine,
+        extract=extract,
     )
 
 
@@ -193,6 +195,7 @@ def validate_bytes(
     limits: Limits = DEFAULT_LIMITS,
     policy: str = POLICY_CEN,
     engine: str | None = None,
+    extract: bool = True,
 ) -> list[DocumentReport]:
     """Validate deposited bytes (XML, Factur-X PDF or archive) and return one report per invoice.
 
@@ -204,6 +207,7 @@ def validate_bytes(
     detected when absent.
     engine: who judges the en16931 layer — "auto" (native when available, official otherwise), "native" or
     "official" (see engines.py); default: setting CHOEUR_VALIDATION_ENGINE, else "auto".
+    extract: whether `report.invoice` is filled (False when only the verdict matters: re-validation).
     """
     engine = engines.check_engine(engine or _default_engine())
     if rules not in RULES:
@@ -239,6 +243,7 @@ def validate_bytes(
                 limits=limits,
                 policy=policy,
                 engine=engine,
+                extract=extract,
             )
         except Exception as exc:
             logger.exception("Validation impossible de %s (%s)", filename, entry.name)
@@ -273,6 +278,7 @@ def _validate_entry(
     limits: Limits,
     policy: str,
     engine: str = engines.ENGINE_AUTO,
+    extract: bool = True,
 ) -> DocumentReport:
     report = DocumentReport(
         filename=filename,
@@ -382,10 +388,12 @@ def _validate_entry(
             report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
 
     invoice = None
-    try:
-        invoice = extract_invoice_data(root, detection.syntax)
-    except Exception:  # extraction is best effort and must never hide the verdict
-        logger.exception("Extraction des données de %s impossible", filename)
+    # The extracted data also serve the BR-FR identifier checks and the syntaxeFlux check (PDF attachment).
+    if extract or run_fr or syntaxe_flux:
+        try:
+            invoice = extract_invoice_data(root, detection.syntax)
+        except Exception:  # extraction is best effort and must never hide the verdict
+            logger.exception("Extraction des données de %s impossible", filename)
     report.invoice = invoice
 
     if run_fr and node is not None:

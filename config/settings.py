@@ -176,6 +176,8 @@ CHOEUR_REAUTH_SECONDS = env_int("CHOEUR_REAUTH_SECONDS", 5 * 60)
 # French CTC rules (BR-FR) on deposited invoices: warnings by default, as Chorus Pro does not apply them to B2G;
 # true makes them reject the invoice (docs/validation.md).
 CHOEUR_BR_FR_BLOCKING = env_bool("CHOEUR_BR_FR_BLOCKING", False)
+# Who judges the EN 16931 rules (choeur/flows/validation/engines.py): auto (native when available), native, official.
+CHOEUR_VALIDATION_ENGINE = env("CHOEUR_VALIDATION_ENGINE", "auto")
 
 # API protection (choeur/api/limits.py) and webhooks (choeur/api/webhooks.py).
 CHOEUR_API_RATE_LIMIT = env("CHOEUR_API_RATE_LIMIT", "600/min")

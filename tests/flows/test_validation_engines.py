@@ -1,6 +1,6 @@
 """Engine selection: `engine="native"|"official"|"auto"` on the pipeline, which engine judged each finding,
 and the rules no engine judged said so in the report (never silently passed). Native modules are stood in
-for by tests/flows/native/standin.py until the real ones are merged."""
+for by tests/flows/native/standin.py, whose rules the tests control (the real modules judge every rule)."""
 
 from pathlib import Path
 
@@ -28,14 +28,6 @@ def native_ubl():
 @pytest.fixture
 def native_cii():
     engines.use_native_module("CII", standin.make_cii())
-    yield
-    engines.reset_native_cache()
-
-
-@pytest.fixture
-def no_native():
-    engines.use_native_module("UBL", None)
-    engines.use_native_module("CII", None)
     yield
     engines.reset_native_cache()
 

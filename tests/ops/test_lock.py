@@ -54,7 +54,9 @@ def test_every_dependency_is_pinned_with_hashes_to_an_allowed_version(lock, extr
             continue
         version, hashes = pins[name]
         if not requirement.specifier.contains(version, prereleases=True):
-            problems.append(f"{requirement.name}=={version} ne satisfait pas « {requirement} » : lancez « make lock ».")
+            problems.append(
+                f"{requirement.name}=={version} ne satisfait pas « {requirement} » : lancez « make lock »."
+            )
         if hashes == 0:
             problems.append(f"{requirement.name} sans empreinte dans {lock}.")
     assert problems == []

@@ -14,8 +14,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def choeur(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
-    """`choeur ARGS` with production settings in a child process; never inherits the test's database."""
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """Production settings for a child process; never the test's database, storage or secret."""
     child = {
         key: value for key, value in os.environ.items() if not key.startswith(("CHOEUR_", "DATABASE_URL", "DJANGO_"))
     }
@@ -27,8 +27,18 @@ def choeur(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.Co
             **env,
         }
     )
+    return child
+
+
+def choeur(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """`choeur ARGS` in a child process (see child_env)."""
     return subprocess.run(
-        [sys.executable, "-m", "choeur", *args], cwd=ROOT, env=child, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "choeur", *args],
+        cwd=ROOT,
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

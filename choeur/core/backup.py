@@ -114,6 +114,9 @@ def _migrations() -> dict[str, str]:
 def backup_create(*, destination: Path) -> dict:
     """Write a backup of the database and of every stored document into `destination` (new or empty)."""
     destination = Path(destination)
+    if connections["default"].in_atomic_block:
+        # The copy would not see what this transaction has written (SQLite's online backup would even wait on it).
+        raise ApplicationError("Sauvegarde : lancez-la hors de toute transaction ouverte (commande choeur backup).")
     if destination.exists() and any(destination.iterdir()):
         raise ApplicationError(
             f"Dossier de sauvegarde : {destination} n'est pas vide ; donnez un dossier neuf (par exemple daté)."

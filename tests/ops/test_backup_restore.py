@@ -94,6 +94,13 @@ def test_a_damaged_backup_is_refused_before_anything_is_restored(instance, tmp_p
         assert not (tmp_path / "neuve" / "files").exists()
 
 
+def test_backup_refuses_an_open_transaction(tmp_path):
+    from django.db import transaction
+
+    with transaction.atomic(), pytest.raises(CommandError, match="hors de toute transaction ouverte"):
+        call_command("backup", str(tmp_path / "sauvegarde"))
+
+
 def test_backup_refuses_a_non_empty_destination_and_a_missing_document(instance, tmp_path):
     (tmp_path / "occupe").mkdir()
     (tmp_path / "occupe" / "autre").write_text("x")

@@ -362,3 +362,5 @@ if env("CHOEUR_S3_BUCKET", ""):
     # "path" for MinIO, Garage, Ceph RGW or moto; "virtual" for AWS and most hosted offers.
     STORAGES["default"]["OPTIONS"]["addressing_style"] = env("CHOEUR_S3_ADDRESSING_STYLE", "path")
     STORAGES["default"]["OPTIONS"]["file_overwrite"] = False
+# Static files gathered outside var/ (e.g. into a read-only image by deploy/Containerfile at build time).
+STATIC_ROOT = Path(env("CHOEUR_STATIC_ROOT", str(STATIC_ROOT)))

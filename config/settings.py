@@ -364,3 +364,5 @@ if env("CHOEUR_S3_BUCKET", ""):
     STORAGES["default"]["OPTIONS"]["file_overwrite"] = False
 # Static files gathered outside var/ (e.g. into a read-only image by deploy/Containerfile at build time).
 STATIC_ROOT = Path(env("CHOEUR_STATIC_ROOT", str(STATIC_ROOT)))
+# Secret rotation: the previous keys, still accepted for what they signed (sessions, reset links) while it expires.
+SECRET_KEY_FALLBACKS = env_list("CHOEUR_SECRET_KEY_FALLBACKS", [])

@@ -21,11 +21,3 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # The suite calls the API thousands of times from one address: the limit is tested on its own
 # (tests/api/test_limits.py sets a small one).
 CHOEUR_API_RATE_LIMIT = ""
-# A second alias for the read-replica router's tests (tests/ops/test_read_replica.py): its test database is created
-# only for the tests that ask for it, and the router sends nothing to it outside `replica_reads()`.
-_primary = DATABASES["default"]  # noqa: F405
-DATABASES["replica"] = {  # noqa: F405
-    **_primary,
-    "TEST": {"NAME": None if _primary["ENGINE"].endswith("sqlite3") else f"test_{_primary['NAME']}_replica"},
-}
-DATABASE_ROUTERS = ["tests.ops.routers.ReadReplicaTestRouter"]

@@ -2,9 +2,11 @@
 accounts, writes, and reads inside a transaction stay on the primary. The replica here is a second test database
 fed by the test (dumpdata from the primary, loaddata into the replica), as streaming replication would."""
 
+import types
+
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 
 from choeur.api.models import ApiCallLog
 from choeur.core.db_router import ReadReplicaRouter, replica_reads
@@ -13,11 +15,39 @@ from tests.api.conftest import make_raccordement
 from tests.api.native_client import NativeClient
 from tests.directory.factories import StructureFactory
 from tests.invoices.factories import InvoiceFactory
+from tests.ops.drill import fresh_database
 
 # Transactional: inside the usual per-test transaction every read would (rightly) stay on the primary.
-pytestmark = pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+# Transactional: inside the usual per-test transaction every read would (rightly) stay on the primary.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MIDDLEWARE = "choeur.core.db_router.ReplicaReadsMiddleware"
+
+
+@pytest.fixture
+def replica_alias(transactional_db, django_db_blocker, settings, tmp_path):
+    """A « replica » database alias for this test only (a database of its own, with the schema), and the router.
+
+    Added after the test's database access was set up: no other test, nor any check, ever sees the alias."""
+    import dj_database_url
+
+    with fresh_database(tmp_path) as url:
+        config = connections.configure_settings(
+            {"default": connections["default"].settings_dict, "replica": dj_database_url.parse(url)}
+        )["replica"]
+        connections.settings["replica"] = config
+        settings.DATABASES = {**settings.DATABASES, "replica": config}
+        replica = connections["replica"]
+        # Django's test case refuses connections to aliases the test did not declare (it patches this method on the
+        # class for the test's duration); this alias is the test's own, so its connection keeps the real method.
+        replica.ensure_connection = types.MethodType(django_db_blocker._real_ensure_connection, replica)
+        try:
+            call_command("migrate", database="replica", run_syncdb=True, verbosity=0)
+            yield "replica"
+        finally:
+            connections["replica"].close()
+            del connections["replica"]
+            del connections.settings["replica"]
 
 
 def feed_replica(tmp_path):
@@ -40,7 +70,7 @@ def feed_replica(tmp_path):
 
 
 @pytest.fixture
-def replicated(settings, client, tmp_path):
+def replicated(replica_alias, settings, client, tmp_path):
     """An invoice replicated as « F-001 », renamed « F-001-PRIMAIRE » on the primary since, and a second invoice
     the replica has not received yet; the API token is issued after the replication (primary only)."""
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
@@ -49,6 +79,8 @@ def replicated(settings, client, tmp_path):
     racc = make_raccordement(supplier, name="replique")
     invoice = InvoiceFactory(sent=True, supplier=supplier, recipient=recipient, number="F-001")
     feed_replica(tmp_path)
+    # The router comes after the feed: it lets nothing be written to the replica (loaddata would skip every row).
+    settings.DATABASE_ROUTERS = ["choeur.core.db_router.ReadReplicaRouter"]
     Invoice.objects.filter(pk=invoice.pk).update(number="F-001-PRIMAIRE")
     late = InvoiceFactory(sent=True, supplier=supplier, recipient=recipient, number="F-002")
     return {"api": NativeClient(client, racc, name="replique"), "invoice": invoice, "late": late}

@@ -331,3 +331,53 @@ CHOEUR_AUDIT_SIGNING_KEY = env("CHOEUR_AUDIT_SIGNING_KEY", str(VAR_DIR / "keys" 
 CHOEUR_AUDIT_PUBLIC_KEY = env("CHOEUR_AUDIT_PUBLIC_KEY", "")
 CHOEUR_AUDIT_CHECKPOINT_FILE = env("CHOEUR_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
 CHOEUR_AUDIT_CHECKPOINT_MINUTES = env_int("CHOEUR_AUDIT_CHECKPOINT_MINUTES", 5)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scale-out and operations (docs/OPERATIONS.md « Plusieurs machines », « Sauvegarde et restauration »).
+# ---------------------------------------------------------------------------------------------------------------
+# PgBouncer in transaction mode: one server connection per transaction, so no state may outlive a transaction.
+# Django's server-side cursors (WITH HOLD, for .iterator()) and psycopg's automatic prepared statements would;
+# both are turned off. django-tasks-db claims tasks with SELECT … FOR UPDATE SKIP LOCKED inside one
+# transaction, and the audit chain locks its head row the same way: both are transaction-scoped and work.
+CHOEUR_PGBOUNCER = env_bool("CHOEUR_PGBOUNCER", False)
+if CHOEUR_PGBOUNCER and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# pg_dump / pg_restore (`choeur backup`, `choeur restore`) need a session of their own: behind PgBouncer, give
+# them PostgreSQL's own address here.
+CHOEUR_DIRECT_DATABASE_URL = env("CHOEUR_DIRECT_DATABASE_URL", "")
+# Optional read replica (a streaming standby): dashboards, search and API reads go to it, everything else and
+# anything inside a transaction to the primary (choeur/core/db_router.py).
+_READ_REPLICA_URL = env("CHOEUR_READ_REPLICA_URL", "")
+if _READ_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        _READ_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if CHOEUR_PGBOUNCER and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASE_ROUTERS = ["choeur.core.db_router.ReadReplicaRouter"]
+# Requests whose reads may go to the replica: regular expressions matched against « METHOD /path ».
+CHOEUR_READ_REPLICA_PATHS = env_list(
+    "CHOEUR_READ_REPLICA_PATHS",
+    [
+        r"^(GET|HEAD) /api/v1/",
+        r"^POST /cpro/[a-z]+/v1/(consulter|rechercher|lister)",
+        r"^GET /factures/(emises|recues|statistiques)/$",
+        r"^GET /(structures|aide)/rechercher/",
+    ],
+)
+if _READ_REPLICA_URL:
+    MIDDLEWARE.append("choeur.core.db_router.ReplicaReadsMiddleware")
+# S3-compatible storage, finer settings (the bucket and keys are above).
+if env("CHOEUR_S3_BUCKET", ""):
+    STORAGES["default"]["OPTIONS"]["region_name"] = env("CHOEUR_S3_REGION", "") or None
+    # "path" for MinIO, Garage, Ceph RGW or moto; "virtual" for AWS and most hosted offers.
+    STORAGES["default"]["OPTIONS"]["addressing_style"] = env("CHOEUR_S3_ADDRESSING_STYLE", "path")
+    STORAGES["default"]["OPTIONS"]["file_overwrite"] = False
+# Static files gathered outside var/ (e.g. into a read-only image by deploy/Containerfile at build time).
+STATIC_ROOT = Path(env("CHOEUR_STATIC_ROOT", str(STATIC_ROOT)))
+# Secret rotation: the previous keys, still accepted for what they signed (sessions, reset links) while it expires.
+SECRET_KEY_FALLBACKS = env_list("CHOEUR_SECRET_KEY_FALLBACKS", [])

@@ -66,6 +66,7 @@ ID_KEYS = {
     "derniereActionId": "status_change",
     "idEngagementJuridique": "engagement",
     "structureReceptrice": "structure",
+    "idTechniqueCategorie": "categorie",
 }
 # Fingerprints of generated documents (their bytes carry generation ids): checked for their form only.
 HASH_KEYS = {"empreinteCertificatDepot"}

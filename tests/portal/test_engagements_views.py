@@ -130,7 +130,10 @@ def test_import_page_lists_the_bad_lines_and_saves_nothing(client, clerk, buyer,
 
 
 def test_import_page_imports_and_says_what_it_did(client, clerk, buyer, supplier):
-    content = f"numero_engagement;siret_fournisseur;montant_ttc;date_notification\nBC-1;{supplier.identifier};10;01/09/2026\n"
+    content = (
+        "numero_engagement;siret_fournisseur;montant_ttc;date_notification\n"
+        f"BC-1;{supplier.identifier};10;01/09/2026\n"
+    )
     for expected in ("1 créé(s)", "1 inchangé(s)"):
         response = logged(client, clerk).post(
             reverse("portal:engagement_import"),
@@ -211,7 +214,10 @@ def test_only_buyers_with_write_access_enter_or_import(client, buyer, supplier):
 
 def test_a_buyer_cannot_import_into_another_structure(client, clerk, supplier):
     other = StructureFactory(public=True)
-    content = f"numero_engagement;siret_fournisseur;montant_ttc;date_notification\nBC-1;{supplier.identifier};10;01/09/2026\n"
+    content = (
+        "numero_engagement;siret_fournisseur;montant_ttc;date_notification\n"
+        f"BC-1;{supplier.identifier};10;01/09/2026\n"
+    )
     response = logged(client, clerk).post(
         reverse("portal:engagement_import"),
         {"structure": other.pk, "file": SimpleUploadedFile("ej.csv", content.encode())},

@@ -21,6 +21,7 @@ from choeur.api.cpro import (  # noqa: F401 - transverses_annexes registers its 
     engagements,
     errors,
     factures,
+    sollicitations,
     structures,
     transverses,
     transverses_annexes,

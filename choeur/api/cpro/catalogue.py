@@ -125,13 +125,11 @@ SERVICES: tuple[Service, ...] = (
         "transverses/v1/rechercher/categorieSollicitation",
         "rechercherCategorieSollicitation",
         ("GO",),
-        reason=ISSUE_12,
     ),
     Service(
         "transverses/v1/rechercher/sousCategorieSollicitation",
         "rechercherSousCategorieSollicitation",
         ("GO",),
-        reason=ISSUE_12,
     ),
     # Utilisateurs, engagements juridiques (§8.6)
     Service(

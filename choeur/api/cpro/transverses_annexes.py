@@ -25,6 +25,7 @@ from choeur.api.cpro.routing import cpro_post
 from choeur.api.cpro.schemas import CodeLangue, CproIn, CproObject, CproOut, OptionalInt, OptionalStr, upper_or_none
 from choeur.api.cpro.transverses import StructuresActivesOut, _active_structures_with_espace, router
 from choeur.api.models import ApiUploadedFile
+from choeur.core.spreadsheets import csv_text
 from choeur.directory.enums import ESPACE_NUMERIC_CODES, EspaceCode
 from choeur.directory.models import Structure
 from choeur.invoices.enums import InvoiceStatus, TypeDemandePaiement
@@ -216,9 +217,11 @@ def annuaire_csv() -> bytes:
         ]
         services = sorted(structure.services.all(), key=lambda service: service.code)
         if not services:
-            writer.writerow([*head, "", "", ""])
+            writer.writerow([csv_text(cell) for cell in (*head, "", "", "")])
         for service in services:
-            writer.writerow([*head, service.code, service.libelle, _oui_non(service.is_active)])
+            writer.writerow(
+                [csv_text(cell) for cell in (*head, service.code, service.libelle, _oui_non(service.is_active))]
+            )
     # A BOM so that a spreadsheet opens the accents right.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -440,12 +443,13 @@ OBJETS_PJ = (
     "telecharger/pieceJointe",
     TelechargerPieceJointeOut,
     operation_id="telechargerPieceJointe",
-    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique…)",
+    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique, sollicitation)",
     description=(
         "`objetPieceJointe` DEMANDE_PAIEMENT avec `demandePaiement{listeFacture[]{idFacture}, format, "
         "avecPiecesJointesComplementaires}` : comme `factures/v1/telecharger/groupe`, le fichier en base64 dans "
         "`pieceJointe`. ENGAGEMENT_JURIDIQUE avec `engagementJuridique{numeroEngagementJuridique}` : le PDF de "
-        "l'engagement. Les autres objets ne se téléchargent pas par l'API."
+        "l'engagement. SOLLICITATION avec `sollicitation{idSollicitation, pieceJointeSollicitation}` : un ZIP de "
+        "la conversation et, avec OUI, de ses pièces jointes. Les autres objets ne se téléchargent pas par l'API."
     ),
 )
 def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):

@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from choeur.api.call_log import call_logger
 from choeur.api.models import ApiCallLog
-from choeur.api.native import engagements, events, flows, invoices, structures, webhooks
+from choeur.api.native import engagements, events, flows, invoices, sollicitations, structures, webhooks
 from choeur.api.native.problems import PROBLEM_TYPES, Problem, internal_problem, problem_response
 from choeur.api.ninja_tools import Utf8JSONRenderer, answer_method_not_allowed
 from choeur.api.validation import MAX_REPORTED_ERRORS, field_path, keep_validation_details, validation_message
@@ -135,6 +135,7 @@ native_api.add_router("", engagements.router)
 native_api.add_router("", flows.router)
 native_api.add_router("", events.router)
 native_api.add_router("", webhooks.router)
+native_api.add_router("", sollicitations.router)
 
 
 class HealthOut(Schema):

@@ -2,7 +2,7 @@
 what invoices consumed of each EJ.
 
 An invoice consumes an EJ when it was sent to the EJ's structure by the EJ's supplier with the EJ's number in
-`numero_engagement` (case and surrounding spaces aside). Amounts are TTC, an avoir counts negative:
+`numero_engagement` (case aside). Amounts are TTC, an avoir counts negative:
 
 - *facturé*: every sent invoice still alive (not rejected, refused, abandoned, deleted or to be re-routed);
 - *validé*: those the buyer processed (service fait, mandatée, comptabilisée … mise en paiement);
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Trim, Upper
 
 from choeur.core.errors import NotFoundError
 from choeur.directory.enums import EngagementState, EspaceCode
@@ -25,6 +25,7 @@ from choeur.directory.models import EngagementJuridique, Service, Structure
 from choeur.directory.selectors import user_can
 from choeur.invoices.enums import InvoiceStatus, InvoiceType
 from choeur.invoices.models import Invoice
+from choeur.invoices.search_keys import SearchKey, upper_like_database
 
 S = InvoiceStatus
 NOT_CONSUMING = frozenset(
@@ -140,8 +141,14 @@ def engagements_for_caller(*, caller: Structure) -> QuerySet[EngagementJuridique
 # --- Consumption ----------------------------------------------------------------------------------------
 
 
+def _upper(number: str) -> str:
+    """The number as the database's UPPER() folds it: the same expression as the index on invoices'
+    `numero_engagement` (invoices_engagement_key), so the match uses it."""
+    return upper_like_database((number or "").strip(), connection.vendor)
+
+
 def _key(structure_id: int, supplier_id: int, number: str) -> tuple[int, int, str]:
-    return structure_id, supplier_id, (number or "").strip().upper()
+    return structure_id, supplier_id, _upper(number)
 
 
 def engagement_consumptions(engagements: Iterable[EngagementJuridique]) -> dict[int, Consumption]:
@@ -158,7 +165,7 @@ def engagement_consumptions(engagements: Iterable[EngagementJuridique]) -> dict[
             supplier_id__in={k[1] for k in keys},
             numero_engagement__gt="",
         )
-        .annotate(ej_key=Upper(Trim("numero_engagement")))
+        .annotate(ej_key=SearchKey("numero_engagement"))
         .filter(ej_key__in={k[2] for k in keys})
         .values("recipient_id", "supplier_id", "ej_key", "status", "invoice_type")
         .annotate(total=Sum("total_ttc"), count=Count("id"))
@@ -192,8 +199,8 @@ def engagement_invoices(engagement: EngagementJuridique) -> QuerySet[Invoice]:
     return (
         Invoice.objects.sent()
         .filter(recipient_id=engagement.structure_id, supplier_id=engagement.supplier_id)
-        .annotate(ej_key=Upper(Trim("numero_engagement")))
-        .filter(ej_key=engagement.number.strip().upper())
+        .annotate(ej_key=SearchKey("numero_engagement"))
+        .filter(ej_key=_upper(engagement.number))
         .select_related("supplier", "recipient")
         .order_by("-deposited_at", "-id")
     )

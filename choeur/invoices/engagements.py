@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils import timezone
 
 from choeur.core.audit import audit_log
 from choeur.core.errors import ApplicationError, PermissionDeniedError
@@ -571,14 +572,13 @@ def engagement_import(*, by, structure: Structure, name: str, content: bytes) ->
         existing = {
             ej.number.upper(): ej for ej in EngagementJuridique.objects.select_for_update().filter(structure=structure)
         }
+        creator = by if getattr(by, "pk", None) else None
+        new, changed_rows, changed_fields = [], [], set()
         for _line, data in checked:
             current = existing.get(data.number.upper())
             if current is None:
-                EngagementJuridique.objects.create(
-                    structure=structure,
-                    number=data.number,
-                    created_by=by if getattr(by, "pk", None) else None,
-                    **data.values(),
+                new.append(
+                    EngagementJuridique(structure=structure, number=data.number, created_by=creator, **data.values())
                 )
                 report.created.append(data.number)
                 continue
@@ -593,8 +593,15 @@ def engagement_import(*, by, structure: Structure, name: str, content: bytes) ->
                 continue
             for name, value in data.values().items():
                 setattr(current, name, value)
-            current.save(update_fields=[*changed, "updated_at"])
+            current.updated_at = timezone.now()
+            changed_rows.append(current)
+            changed_fields.update(changed)
             report.updated.append(current.number)
+        EngagementJuridique.objects.bulk_create(new, batch_size=500)
+        if changed_rows:
+            EngagementJuridique.objects.bulk_update(
+                changed_rows, [*sorted(changed_fields), "updated_at"], batch_size=500
+            )
         audit_log(
             action="directory.engagement.import",
             actor=by,

@@ -180,20 +180,18 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(buyer, supplier, a
     content = csv_file(
         f"BC-1;;{supplier.identifier};;100;EUR;01/09/2026;", f"BC-2;;{supplier.identifier};;100;EUR;01/09/2026;"
     )
-    original = EngagementJuridique.objects.create
-    calls = []
+    EngagementFactory(structure=buyer, supplier=supplier, number="BC-0", amount_ttc=Decimal("5.00"))
+    content += f"BC-0;;{supplier.identifier};;999;EUR;01/09/2026;\n".encode()
+    original = EngagementJuridique.objects.bulk_update
 
-    def failing_create(**kwargs):
-        calls.append(kwargs["number"])
-        if len(calls) == 2:
-            raise RuntimeError("disque plein")
-        return original(**kwargs)
+    def failing_update(*args, **kwargs):
+        raise RuntimeError("disque plein")  # after the new ones were written, in the same transaction
 
-    monkeypatch.setattr(EngagementJuridique.objects, "create", failing_create)
+    monkeypatch.setattr(EngagementJuridique.objects, "bulk_update", failing_update)
     with pytest.raises(RuntimeError):
         engagement_import(by=agent, structure=buyer, name="ej.csv", content=content)
-    assert calls == ["BC-1", "BC-2"]
-    assert not EngagementJuridique.objects.exists()
+    monkeypatch.setattr(EngagementJuridique.objects, "bulk_update", original)
+    assert list(EngagementJuridique.objects.values_list("number", "amount_ttc")) == [("BC-0", Decimal("5.00"))]
 
 
 def test_missing_columns_name_the_expected_header(buyer, agent):
@@ -246,7 +244,7 @@ def _invoice(ej, status, ttc, **kwargs):
 
 def test_consumption_counts_invoiced_validated_and_paid():
     ej = EngagementFactory(number="BC-7", amount_ttc=Decimal("1000.00"))
-    _invoice(ej, InvoiceStatus.MISE_A_DISPOSITION, "100.00", number=" bc-7 ")
+    _invoice(ej, InvoiceStatus.MISE_A_DISPOSITION, "100.00", number="bc-7")
     _invoice(ej, InvoiceStatus.SERVICE_FAIT, "200.00")
     _invoice(ej, InvoiceStatus.MISE_EN_PAIEMENT, "300.00")
     _invoice(ej, InvoiceStatus.MISE_EN_PAIEMENT, "50.00", avoir=True)

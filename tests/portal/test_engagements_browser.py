@@ -102,8 +102,9 @@ def test_buyer_imports_ejs_supplier_invoices_one_and_the_buyer_sees_the_consumpt
     expect(page.get_by_text("Pré-contrôle réussi")).to_be_visible()
     expect(page.locator("#engagement-warning")).to_have_count(0)
     page.get_by_text("Je certifie l'exactitude des informations").click()
-    page.get_by_role("button", name="Valider et envoyer").click()
-    page.wait_for_load_state()
+    # Sending renders the Factur-X (WeasyPrint): on a shared machine it takes longer than a click's 10 s.
+    page.get_by_role("button", name="Valider et envoyer").click(timeout=90_000)
+    expect(page.get_by_text("Facture MARCH-EJ-001 envoyée")).to_be_visible(timeout=90_000)
     invoice = Invoice.objects.get(number="MARCH-EJ-001")
     assert invoice.status == InvoiceStatus.MISE_A_DISPOSITION and invoice.numero_engagement == "BC-2026-0450"
     _logout(page)

@@ -32,7 +32,6 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from choeur.core.audit import audit_verify
 from choeur.core.errors import ApplicationError
 from choeur.core.models import AuditEntry, StoredFile
 
@@ -262,8 +261,12 @@ def backup_restore(*, source: Path, replace: bool = False) -> RestoreReport:
 
 
 def restore_verify() -> RestoreReport:
-    """The audit chain is intact and every stored file's bytes match the SHA-256 of its record."""
-    report = RestoreReport(problems=list(audit_verify()))
+    """The audit chain is intact, so are its signed checkpoints (core.audit_signing: on a restore host, give the
+    platform's public key in CHOEUR_AUDIT_PUBLIC_KEY), and every stored file's bytes match the SHA-256 of its
+    record."""
+    from choeur.core.audit_signing import audit_verify_report
+
+    report = RestoreReport(problems=list(audit_verify_report().problems))
     report.audit_entries = AuditEntry.objects.count()
     storage = storages["default"]
     for stored in StoredFile.objects.order_by("pk").iterator(chunk_size=2000):

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Production serving (prod): request id, one JSON log line and the latency of every request.
+    "choeur.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # API rate and size limits run before anything reads the request body.
     "choeur.api.limits.ApiLimitsMiddleware",
@@ -249,7 +251,8 @@ EMAIL_HOST_PASSWORD = env("CHOEUR_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CHOEUR_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("CHOEUR_DEFAULT_FROM_EMAIL", "Chœur <notification@choeur.invalid>")
 
-TASKS = {"default": {"BACKEND": env("CHOEUR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# The database queue, with each task carrying the id of the request that enqueued it (choeur/core/taskqueue.py).
+TASKS = {"default": {"BACKEND": env("CHOEUR_TASKS_BACKEND", "choeur.core.taskqueue.DatabaseBackend")}}
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
@@ -287,18 +290,49 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CHOEUR_MAX_REQUEST_BYTES", 160 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Production serving and observability (prod) -------------------------------------------------------
+# Logs: one JSON object per line on the standard output (CHOEUR_LOG_FORMAT=json, the default outside
+# debugging), each with the request id (choeur/core/observability.py); "text" for a human at a terminal.
+CHOEUR_LOG_FORMAT = env("CHOEUR_LOG_FORMAT", "text" if DEBUG else "json")
+if CHOEUR_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"CHOEUR_LOG_FORMAT doit valoir json ou text, pas {CHOEUR_LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "choeur.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "choeur.core.observability.JsonLogFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": CHOEUR_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("CHOEUR_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         # WeasyPrint logs every layout step at INFO; only its warnings say something about our documents.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Our own line per request replaces Django's (which repeats 4xx/5xx without the request id).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
     },
 }
+# `/metrics` (Prometheus) answers only with `Authorization: Bearer <CHOEUR_METRICS_TOKEN>`; without a token
+# it answers 404 (docs/environment.md).
+CHOEUR_METRICS_TOKEN = env("CHOEUR_METRICS_TOKEN", "")
+# `choeur serve`: processes and how long SIGTERM waits for them (requests drained, tasks finished).
+CHOEUR_WEB_SERVER = env("CHOEUR_WEB_SERVER", "granian")
+CHOEUR_WEB_WORKERS = env_int("CHOEUR_WEB_WORKERS", 2)
+CHOEUR_WEB_THREADS = env_int("CHOEUR_WEB_THREADS", 4)
+CHOEUR_TASK_WORKERS = env_int("CHOEUR_TASK_WORKERS", 2)
+CHOEUR_SHUTDOWN_GRACE_SECONDS = env_int("CHOEUR_SHUTDOWN_GRACE_SECONDS", 30)
+# --- end of production serving ---------------------------------------------------------------------------
 
 # Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
 CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)

@@ -152,21 +152,25 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", False)
+# --- HTTPS (production serving, prod; docs/environment.md) ---------------------------------------------
+# CHOEUR_HTTPS=true says the instance is reached over HTTPS only (behind a proxy that terminates TLS): it turns
+# on, unless set one by one, the redirect to HTTPS, secure cookies, a year of HSTS and trust in the proxy's
+# X-Forwarded-Proto header. Off by default so that the embedded setup on http://127.0.0.1 keeps working.
+CHOEUR_HTTPS = env_bool("CHOEUR_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", CHOEUR_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# HTTPS behind a reverse proxy (docs/OPERATIONS.md): off by default so that the embedded setup on
-# http://127.0.0.1 keeps working; a public instance turns them on.
-SECURE_SSL_REDIRECT = env_bool("CHOEUR_SSL_REDIRECT", False)
-# Probes are called over plain HTTP by the load balancer on the private network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = env_int("CHOEUR_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHOEUR_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("CHOEUR_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("CHOEUR_SSL_REDIRECT", CHOEUR_HTTPS)
+# Probes are called over plain HTTP by the load balancer on the private network; so is the metrics scrape.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("CHOEUR_HSTS_SECONDS", 365 * 24 * 3600 if CHOEUR_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHOEUR_HSTS_INCLUDE_SUBDOMAINS", CHOEUR_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("CHOEUR_HSTS_PRELOAD", CHOEUR_HTTPS)
 # Name of the header by which the proxy says the request came in HTTPS (X-Forwarded-Proto for nginx,
 # Caddy, Traefik); trust it only when the proxy overwrites it.
-_PROXY_SSL_HEADER = env("CHOEUR_PROXY_SSL_HEADER", "")
+_PROXY_SSL_HEADER = env("CHOEUR_PROXY_SSL_HEADER", "X-Forwarded-Proto" if CHOEUR_HTTPS else "")
 if _PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+# --- end of HTTPS ------------------------------------------------------------------------------------
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Activation links are valid 60 minutes, as on Chorus Pro's new portal.
@@ -270,16 +274,33 @@ OAUTH2_PROVIDER = {
         "webhooks:manage": "Gérer les webhooks",
     },
     "DEFAULT_SCOPES": ["openid"],
-    "PKCE_REQUIRED": False,
+    "PKCE_REQUIRED": True,  # no authorization-code client today; any future one uses S256 PKCE
     # Refuses tokens to revoked or expired API clients (directory.ApiClient) and answers in French.
     "OAUTH2_VALIDATOR_CLASS": "choeur.api.oauth.ChoeurOAuth2Validator",
+    # RFC 9700 (production serving, prod). Tokens are stored as their SHA-256 only (a database dump gives no
+    # usable token); the API clients use the client-credentials grant alone, so the implicit and password
+    # grants, `plain` PKCE, tokens in query strings and http redirect URIs are refused outright.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     # No inline script without the per-request nonce (DSFR's JS tag carries it).
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    # No inline style either (prod): the portal's styles are in portal.css, htmx's indicator rules too.
+    "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF, "data:"],
     "frame-ancestors": [CSP.NONE],

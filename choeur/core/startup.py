@@ -29,19 +29,19 @@ def configuration_errors() -> list[str]:
     return messages
 
 
-def database_where(alias: str = "default") -> str:
-    config = settings.DATABASES[alias]
+def database_where(config: dict) -> str:
     if "sqlite" in config["ENGINE"]:
         return f"fichier SQLite {config['NAME']}"
     return f"{config.get('HOST') or 'localhost'}:{config.get('PORT') or 5432}/{config.get('NAME')}"
 
 
-def check_database_reachable(alias: str = "default") -> None:
+def check_database_reachable(connection=None) -> None:
+    connection = connection if connection is not None else connections["default"]
     try:
-        connections[alias].ensure_connection()
+        connection.ensure_connection()
     except Exception as exc:
         raise StartupRefused(
-            f"La base de données ({database_where(alias)}) est injoignable ({exc.__class__.__name__}). "
+            f"La base de données ({database_where(connection.settings_dict)}) est injoignable ({exc.__class__.__name__}). "
             "Vérifiez DATABASE_URL (par exemple postgres://choeur:MOT_DE_PASSE@127.0.0.1:5432/choeur) "
             "et que le serveur PostgreSQL accepte les connexions."
         ) from None

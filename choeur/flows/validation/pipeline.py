@@ -307,7 +307,9 @@ def _validate_entry(
     report.findings.extend(_profile_findings(detection))
 
     scenario = select_scenario(detection)
+    lap = time.perf_counter()
     report.findings.extend(xsd.validate(root, scenario.xsd))
+    lap = _lap(report, "xsd", lap)
 
     # One Saxon parse, from the root element only, for every schematron pass.
     try:
@@ -322,6 +324,7 @@ def _validate_entry(
             cen = [_advisory(f, detection) for f in cen]
         report.findings.extend(cen)
         report.rule_sets.append(_rule_set_info(scenario.rule_set, LAYER_EN16931))
+        lap = _lap(report, "en16931", lap)
         # The same artefact already judged (CII fallback on the Factur-X EN 16931 rules): not run twice.
         if facturx_mode is not None and facturx_rule_set != scenario.rule_set:
             # A CEN rule the Factur-X rules repeat is reported once, unless the CEN layer was only advisory.
@@ -332,6 +335,7 @@ def _validate_entry(
                 if (f.rule, f.location, f.severity) not in seen
             )
             report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
+            lap = _lap(report, "facturx", lap)
 
     invoice = None
     try:
@@ -341,6 +345,7 @@ def _validate_entry(
     report.invoice = invoice
 
     if rules == RULES_FR and scenario.fr_rule_set is not None and node is not None:
+        lap = time.perf_counter()
         try:
             report.findings.extend(rules_fr.br_fr_findings(node, detection.syntax, blocking=fr_blocking))
         except schematron.SchematronError as exc:
@@ -350,6 +355,7 @@ def _validate_entry(
             report.findings.append(failure)
         report.findings.extend(rules_fr.identifier_findings(invoice, blocking=fr_blocking))
         report.rule_sets.append(_rule_set_info(scenario.fr_rule_set, LAYER_BR_FR))
+        _lap(report, "br-fr", lap)
 
     detected_flux = detect_syntaxe_flux(
         container=entry.container, syntax=detection.syntax, profile_key=detection.profile_key
@@ -367,6 +373,12 @@ def _validate_entry(
     else:
         report.syntaxe_flux = detected_flux
     return report
+
+
+def _lap(report: DocumentReport, layer: str, started: float) -> float:
+    now = time.perf_counter()
+    report.layer_ms[layer] = report.layer_ms.get(layer, 0.0) + (now - started) * 1000
+    return now
 
 
 def _profile_findings(detection: Detection) -> list[Finding]:

@@ -37,11 +37,12 @@ def database_where(config: dict) -> str:
 
 def check_database_reachable(connection=None) -> None:
     connection = connection if connection is not None else connections["default"]
+    where = database_where(connection.settings_dict)
     try:
         connection.ensure_connection()
     except Exception as exc:
         raise StartupRefused(
-            f"La base de données ({database_where(connection.settings_dict)}) est injoignable ({exc.__class__.__name__}). "
+            f"La base de données ({where}) est injoignable ({exc.__class__.__name__}). "
             "Vérifiez DATABASE_URL (par exemple postgres://choeur:MOT_DE_PASSE@127.0.0.1:5432/choeur) "
             "et que le serveur PostgreSQL accepte les connexions."
         ) from None

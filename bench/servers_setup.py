@@ -24,9 +24,10 @@ def main() -> None:
     from choeur.flows.services import flow_deposit
     from choeur.invoices.models import Invoice
 
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo", verbosity=0, stdout=sys.stderr)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    if "--reuse" not in sys.argv:  # --reuse: a database already seeded and static files already collected
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=sys.stderr)
+        call_command("collectstatic", interactive=False, verbosity=0)
     credentials, _warnings = demo_credentials()
     api = credentials["api"][0]
     structure = Structure.objects.get(identifier=api["siret"])

@@ -17,3 +17,7 @@ ALL.append(dashboard.run)
 from bench import api_reads  # noqa: E402
 
 ALL.append(api_reads.run)
+
+from bench import servers  # noqa: E402
+
+ALL.append(servers.run)

@@ -71,7 +71,7 @@ class Stack:
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
-            [sys.executable, *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=240
+            [sys.executable, *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, f"{' '.join(args)} a échoué :\n{done.stdout}\n{done.stderr}"
         return done.stdout

@@ -1,7 +1,8 @@
 """Production servers side by side: granian, gunicorn and Django's runserver, each serving the same PostgreSQL
 database, loaded by wrk on loopback (bounded: CHOEUR_BENCH_SERVER_SECONDS per endpoint and server).
 
-Endpoints: `/healthz` (the server and middleware alone), the portal (a supplier's home page, logged in), and the API status reads — `consulterCR`,
+Endpoints: `/healthz` (the server and middleware alone), the portal (a supplier's home page, logged in), and
+the API status reads — `consulterCR`,
 `consulter/fournisseur` (/cpro/) and `GET /api/v1/invoices/{id}` (native). Target (issue 15): the API reads at
 ≥ 1 000 requêtes/s with p99 < 50 ms. The load generator shares the machine's cores with the server: the
 figures are a floor for a server with its own cores.

@@ -18,6 +18,10 @@ from bench import api_reads  # noqa: E402
 
 ALL.append(api_reads.run)
 
+from bench import native_cii  # noqa: E402
+
+ALL.append(native_cii.run)
+
 from bench import servers  # noqa: E402
 
 ALL.append(servers.run)

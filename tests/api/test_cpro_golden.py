@@ -64,6 +64,7 @@ ID_KEYS = {
     "evenementId": "status_change",
     "histoActionId": "event",
     "derniereActionId": "status_change",
+    "idTechniqueCategorie": "categorie",
 }
 # Fingerprints of generated documents (their bytes carry generation ids): checked for their form only.
 HASH_KEYS = {"empreinteCertificatDepot"}

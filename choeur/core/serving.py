@@ -163,6 +163,9 @@ class Supervisor:
                 process.popen.kill()
                 process.popen.wait()
                 if process.before_start is not None:
-                    process.before_start()  # hand its task back for the next start
+                    try:
+                        process.before_start()  # hand its task back now; the next start would do it anyway
+                    except Exception:
+                        logger.exception("Remise en file des tâches de %s en échec", process.name)
         logger.info("Tous les processus sont arrêtés")
         return 0

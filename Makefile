@@ -12,7 +12,7 @@ LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 LOCK_FLAGS = --universal --python-version 3.12 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
-.PHONY: venv lock lock-check run test test-sqlite test-postgres lint format bench chromium migrate clean
+.PHONY: venv lock lock-check run serve test test-sqlite test-postgres lint format bench chromium migrate clean
 
 venv: $(STAMP)
 
@@ -60,6 +60,15 @@ run: migrate
 	CHOEUR_DEBUG=true $(BIN)/choeur run_periodic >var/scheduler.log 2>&1 & scheduler=$$!; \
 	trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	CHOEUR_DEBUG=true $(BIN)/choeur runserver 127.0.0.1:8000
+
+# Production stack (choeur serve): HTTP server, task workers and scheduler under one supervisor, on the
+# PostgreSQL database of DATABASE_URL, migrated at start; DEMO=1 loads the demo data. HOST/PORT to change.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+serve: venv
+	@test -n "$${DATABASE_URL:-}" || { echo "Définissez DATABASE_URL (par exemple postgres://choeur:MOT_DE_PASSE@127.0.0.1:5432/choeur)."; exit 1; }
+	@mkdir -p var
+	HOST=$(HOST) PORT=$(PORT) DEMO=$${DEMO:-} $(BIN)/choeur serve
 
 test: venv chromium
 	$(MAKE) --no-print-directory test-sqlite

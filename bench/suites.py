@@ -25,3 +25,7 @@ ALL.append(engagements.run)
 from bench import native_cii  # noqa: E402
 
 ALL.append(native_cii.run)
+
+from bench import servers  # noqa: E402
+
+ALL.append(servers.run)

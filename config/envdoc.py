@@ -63,8 +63,28 @@ def variables_documented(text: str | None = None) -> set[str]:
     return names
 
 
+# Read by `choeur serve` (its option defaults), not by the settings: documented in the same table.
+SERVE_COMMAND = Path(__file__).resolve().parent.parent / "choeur" / "core" / "management" / "commands" / "serve.py"
+
+
+def variables_of_serve() -> set[str]:
+    """The variables `choeur serve` reads with os.environ.get("NAME", …)."""
+    names = set()
+    for node in ast.walk(ast.parse(SERVE_COMMAND.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and ast.unparse(node.func.value) == "os.environ"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(node.args[0].value)
+    return names
+
+
 def differences() -> tuple[list[str], list[str]]:
-    code, documented = set(variables_in_code()), variables_documented()
+    code, documented = set(variables_in_code()) | variables_of_serve(), variables_documented()
     return sorted(code - documented), sorted(documented - code)
 
 

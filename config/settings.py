@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Production serving (prod): request id, one JSON log line and the latency of every request.
+    "choeur.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # API rate and size limits run before anything reads the request body.
     "choeur.api.limits.ApiLimitsMiddleware",
@@ -150,21 +152,25 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", False)
+# --- HTTPS (production serving, prod; docs/environment.md) ---------------------------------------------
+# CHOEUR_HTTPS=true says the instance is reached over HTTPS only (behind a proxy that terminates TLS): it turns
+# on, unless set one by one, the redirect to HTTPS, secure cookies, a year of HSTS and trust in the proxy's
+# X-Forwarded-Proto header. Off by default so that the embedded setup on http://127.0.0.1 keeps working.
+CHOEUR_HTTPS = env_bool("CHOEUR_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("CHOEUR_SECURE_COOKIES", CHOEUR_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# HTTPS behind a reverse proxy (docs/OPERATIONS.md): off by default so that the embedded setup on
-# http://127.0.0.1 keeps working; a public instance turns them on.
-SECURE_SSL_REDIRECT = env_bool("CHOEUR_SSL_REDIRECT", False)
-# Probes are called over plain HTTP by the load balancer on the private network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = env_int("CHOEUR_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHOEUR_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("CHOEUR_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("CHOEUR_SSL_REDIRECT", CHOEUR_HTTPS)
+# Probes are called over plain HTTP by the load balancer on the private network; so is the metrics scrape.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("CHOEUR_HSTS_SECONDS", 365 * 24 * 3600 if CHOEUR_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHOEUR_HSTS_INCLUDE_SUBDOMAINS", CHOEUR_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("CHOEUR_HSTS_PRELOAD", CHOEUR_HTTPS)
 # Name of the header by which the proxy says the request came in HTTPS (X-Forwarded-Proto for nginx,
 # Caddy, Traefik); trust it only when the proxy overwrites it.
-_PROXY_SSL_HEADER = env("CHOEUR_PROXY_SSL_HEADER", "")
+_PROXY_SSL_HEADER = env("CHOEUR_PROXY_SSL_HEADER", "X-Forwarded-Proto" if CHOEUR_HTTPS else "")
 if _PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+# --- end of HTTPS ------------------------------------------------------------------------------------
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Activation links are valid 60 minutes, as on Chorus Pro's new portal.
@@ -251,7 +257,8 @@ EMAIL_HOST_PASSWORD = env("CHOEUR_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CHOEUR_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("CHOEUR_DEFAULT_FROM_EMAIL", "Chœur <notification@choeur.invalid>")
 
-TASKS = {"default": {"BACKEND": env("CHOEUR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# The database queue, with each task carrying the id of the request that enqueued it (choeur/core/taskqueue.py).
+TASKS = {"default": {"BACKEND": env("CHOEUR_TASKS_BACKEND", "choeur.core.taskqueue.DatabaseBackend")}}
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
@@ -273,16 +280,33 @@ OAUTH2_PROVIDER = {
         "sollicitations:write": "Envoyer des sollicitations et y répondre",
     },
     "DEFAULT_SCOPES": ["openid"],
-    "PKCE_REQUIRED": False,
+    "PKCE_REQUIRED": True,  # no authorization-code client today; any future one uses S256 PKCE
     # Refuses tokens to revoked or expired API clients (directory.ApiClient) and answers in French.
     "OAUTH2_VALIDATOR_CLASS": "choeur.api.oauth.ChoeurOAuth2Validator",
+    # RFC 9700 (production serving, prod). Tokens are stored as their SHA-256 only (a database dump gives no
+    # usable token); the API clients use the client-credentials grant alone, so the implicit and password
+    # grants, `plain` PKCE, tokens in query strings and http redirect URIs are refused outright.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     # No inline script without the per-request nonce (DSFR's JS tag carries it).
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    # No inline style either (prod): the portal's styles are in portal.css, htmx's indicator rules too.
+    "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF, "data:"],
     "frame-ancestors": [CSP.NONE],
@@ -293,18 +317,49 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CHOEUR_MAX_REQUEST_BYTES", 160 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Production serving and observability (prod) -------------------------------------------------------
+# Logs: one JSON object per line on the standard output (CHOEUR_LOG_FORMAT=json, the default outside
+# debugging), each with the request id (choeur/core/observability.py); "text" for a human at a terminal.
+CHOEUR_LOG_FORMAT = env("CHOEUR_LOG_FORMAT", "text" if DEBUG else "json")
+if CHOEUR_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"CHOEUR_LOG_FORMAT doit valoir json ou text, pas {CHOEUR_LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "choeur.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "choeur.core.observability.JsonLogFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": CHOEUR_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("CHOEUR_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         # WeasyPrint logs every layout step at INFO; only its warnings say something about our documents.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Our own line per request replaces Django's (which repeats 4xx/5xx without the request id).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
     },
 }
+# `/metrics` (Prometheus) answers only with `Authorization: Bearer <CHOEUR_METRICS_TOKEN>`; without a token
+# it answers 404 (docs/environment.md).
+CHOEUR_METRICS_TOKEN = env("CHOEUR_METRICS_TOKEN", "")
+# `choeur serve`: processes and how long SIGTERM waits for them (requests drained, tasks finished).
+CHOEUR_WEB_SERVER = env("CHOEUR_WEB_SERVER", "granian")
+CHOEUR_WEB_WORKERS = env_int("CHOEUR_WEB_WORKERS", 2)
+CHOEUR_WEB_THREADS = env_int("CHOEUR_WEB_THREADS", 4)
+CHOEUR_TASK_WORKERS = env_int("CHOEUR_TASK_WORKERS", 2)
+CHOEUR_SHUTDOWN_GRACE_SECONDS = env_int("CHOEUR_SHUTDOWN_GRACE_SECONDS", 30)
+# --- end of production serving ---------------------------------------------------------------------------
 
 # Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
 CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)

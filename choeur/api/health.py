@@ -36,7 +36,10 @@ def check_database() -> str:
 
 def check_task_queue() -> str:
     """'ok' while the oldest ready task waits less than CHOEUR_READY_QUEUE_MAX_AGE_SECONDS."""
-    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+    from django.tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    if not isinstance(task_backends["default"], DatabaseBackend):
         return "ok"  # immediate or dummy backends have no queue to fall behind
     from django_tasks_db.models import DBTaskResult
 

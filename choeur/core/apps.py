@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from choeur.core import checks  # noqa: F401  (registers the start-up checks)
+        from choeur.core.observability import connect_task_signals
+
+        # A task's log lines carry the id of the request that enqueued it.
+        connect_task_signals()

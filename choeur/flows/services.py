@@ -293,13 +293,13 @@ def _fail_orphan_task_rows(flow_id: int) -> None:
     """django-tasks-db leaves the task row of a killed worker RUNNING forever (platform-notes §2.1): mark it
     failed so that the task list tells the truth. The flow itself is recovered through its own row."""
     try:
+        from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.models import DBTaskResult
     except ImportError:  # pragma: no cover - the backend is optional
         return
     from django.tasks import TaskResultStatus, task_backends
 
-    backend = task_backends["default"]
-    if backend.__class__.__module__.split(".")[0] != "django_tasks_db":
+    if not isinstance(task_backends["default"], DatabaseBackend):  # ours (choeur.core.taskqueue) included
         return
     from choeur.flows.tasks import process_flow
 

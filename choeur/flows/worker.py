@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError
+from choeur.core.observability import VALIDATION_DURATION
 from choeur.core.tasks import tasks_batched, tasks_batched_discard, tasks_batched_mark
 from choeur.flows.enums import ErrorNature, FlowState, ItemStatus
 from choeur.flows.leases import lease_renew, technical_error
@@ -149,7 +150,16 @@ def document_view(report, index: int, *, content: bytes) -> DocumentView:
 def default_validator() -> Callable[..., list]:
     from choeur.flows.validation import validate_bytes
 
-    return validate_bytes
+    def validate_observed(*args, **kwargs) -> list:
+        reports = validate_bytes(*args, **kwargs)
+        for report in reports:
+            # Validation time per layer, and per document ("total"), in the Prometheus metrics.
+            VALIDATION_DURATION.labels("total").observe(report.duration_ms / 1000)
+            for layer, milliseconds in report.layer_ms.items():
+                VALIDATION_DURATION.labels(layer).observe(milliseconds / 1000)
+        return reports
+
+    return validate_observed
 
 
 def default_invoice_creator() -> Callable[..., Any]:

@@ -349,7 +349,9 @@ def _validate_entry(
     report.findings.extend(_profile_findings(detection))
 
     scenario = select_scenario(detection)
+    lap = time.perf_counter()
     report.findings.extend(xsd.validate(root, scenario.xsd))
+    lap = _lap(report, "xsd", lap)
 
     en16931_mode, facturx_mode, facturx_rule_set = layer_modes(detection, entry.container, policy=policy)
     plan = engines.plan(
@@ -377,6 +379,7 @@ def _validate_entry(
             cen = [_advisory(f, detection) for f in cen]
         report.findings.extend(cen)
         report.rule_sets.extend(_en16931_rule_sets(plan))
+        lap = _lap(report, "en16931", lap)
         if run_facturx and node is not None:
             # A CEN rule the Factur-X rules repeat is reported once, unless the CEN layer was only advisory.
             seen = {(f.rule, f.location, f.severity) for f in cen}
@@ -386,6 +389,7 @@ def _validate_entry(
                 if (f.rule, f.location, f.severity) not in seen
             )
             report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
+            lap = _lap(report, "facturx", lap)
 
     invoice = None
     # The extracted data also serve the BR-FR identifier checks and the syntaxeFlux check (PDF attachment).
@@ -397,6 +401,7 @@ def _validate_entry(
     report.invoice = invoice
 
     if run_fr and node is not None:
+        lap = time.perf_counter()
         try:
             report.findings.extend(rules_fr.br_fr_findings(node, detection.syntax, blocking=fr_blocking))
         except schematron.SchematronError as exc:
@@ -406,6 +411,7 @@ def _validate_entry(
             report.findings.append(failure)
         report.findings.extend(rules_fr.identifier_findings(invoice, blocking=fr_blocking))
         report.rule_sets.append(_rule_set_info(scenario.fr_rule_set, LAYER_BR_FR))
+        _lap(report, "br-fr", lap)
 
     detected_flux = detect_syntaxe_flux(
         container=entry.container, syntax=detection.syntax, profile_key=detection.profile_key
@@ -423,6 +429,12 @@ def _validate_entry(
     else:
         report.syntaxe_flux = detected_flux
     return report
+
+
+def _lap(report: DocumentReport, layer: str, started: float) -> float:
+    now = time.perf_counter()
+    report.layer_ms[layer] = report.layer_ms.get(layer, 0.0) + (now - started) * 1000
+    return now
 
 
 def _profile_findings(detection: Detection) -> list[Finding]:

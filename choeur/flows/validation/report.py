@@ -98,6 +98,8 @@ class DocumentReport:
     sha256: str = ""
     rule_sets: list[RuleSetInfo] = field(default_factory=list)
     duration_ms: float = 0.0
+    # Time spent in each rule layer ("xsd", "en16931", "facturx", "br-fr"), for the metrics.
+    layer_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:

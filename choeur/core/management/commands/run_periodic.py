@@ -43,4 +43,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"Exécutées : {', '.join(ran)}")
             if once or stopping:
                 break
-            time.sleep(interval)
+            # In short steps, so that SIGTERM stops the scheduler within half a second (`choeur serve`).
+            deadline = time.monotonic() + interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            if stopping:
+                break

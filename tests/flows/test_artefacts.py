@@ -38,7 +38,7 @@ def test_install_from_a_directory_records_each_digest_and_the_cii_is_then_judged
     source = release_dir / "cii" / "EN16931-CII-validation.xslt"
     assert manifest["files"]["cen-cii"]["sha256"] == _sha(source)
     assert (store / release.name / "LICENSE.txt").exists()
-    [report] = validate_bytes(fixture_bytes("cii_facture_b2g.xml"))
+    [report] = validate_bytes(fixture_bytes("cii_facture_b2g.xml"), engine="official")
     assert report.valid
     [info] = report.rule_sets
     assert (info.name, info.version, info.sha256) == ("CEN EN 16931 CII", "1.3.16", _sha(source))
@@ -96,11 +96,20 @@ def test_bad_sources_are_refused_with_a_french_reason(store, tmp_path, content, 
     assert not artefacts.installed_releases()
 
 
-def test_without_a_release_cii_falls_back_and_says_so(store):
+def test_without_a_release_cii_falls_back_and_says_so(store, no_native):
+    # Only without the native engine: it judges the CEN rules itself, artefacts or not.
     assert not schematron.available("cen-cii")
     [report] = validate_bytes(fixture_bytes("cii_facture_b2g.xml"))
     assert report.valid
     assert "repli : version CEN CII non installée" in report.rule_sets[0].name
+
+
+def test_without_a_release_the_native_engine_judges_the_cen_cii_rules(store):
+    assert not schematron.available("cen-cii")
+    [report] = validate_bytes(fixture_bytes("cii_facture_b2g.xml"))
+    assert report.valid
+    [info] = report.rule_sets
+    assert info.engine == "natif" and info.version == "1.3.16" and info.rules == 806
 
 
 def _command(*args: str) -> tuple[int, str, str]:

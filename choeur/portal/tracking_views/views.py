@@ -51,6 +51,7 @@ from choeur.invoices.stats import side_stats
 from choeur.invoices.tracking import invoice_next_step
 from choeur.invoices.workflow import TRANSITIONS_BY_NAME
 from choeur.portal.amounts import invoice_amounts
+from choeur.portal.tracking_views.bulk import bulk_actions_for
 from choeur.portal.tracking_views.forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
@@ -184,6 +185,8 @@ def _dashboard(request: HttpRequest, side: str) -> HttpResponse:
         "badges": STATUS_BADGES,
         "filtered": bool(form.is_bound and any(v for k, v in request.GET.items() if k not in ("page", "tri"))),
     }
+    if side == search.RECEIVED:
+        context["bulk_actions"] = bulk_actions_for(page_obj)
     if request.htmx and not request.htmx.boosted:
         return render(request, "portal/tracking/_results.html", context)
     if side == search.ISSUED:

@@ -13,6 +13,7 @@ from choeur.directory.selectors import structure_get_by_identifier
 from choeur.invoices.enums import Cadre, InvoiceStatus
 from choeur.invoices.lifecycle import MOTIFS, NUMERO_DP_MANDAT_MAX_LENGTH, RECIPIENT_TRANSITIONS
 from choeur.invoices.search import ISSUED, RECEIVED, SORT_LABELS, InvoiceFilters
+from choeur.invoices.status_groups import status_groups
 from choeur.invoices.workflow import TRANSITIONS_BY_NAME
 
 S = InvoiceStatus
@@ -89,7 +90,13 @@ class DashboardFilterForm(DsfrBaseForm):
         super().__init__(*args, **kwargs)
         self.side = side
         statuses = ISSUED_STATUSES if side == ISSUED else RECEIVED_STATUSES
-        self.fields["statut"].choices = [("", "Tous les statuts")] + [(s.value, s.label) for s in statuses]
+        # First the groups users think in (à traiter, en cours, payées…), then every status, one level below.
+        self.groups = status_groups(side=side, statuses=[s.value for s in statuses])
+        self.fields["statut"].choices = [
+            ("", "Tous les statuts"),
+            ("Regroupements", [(g.key, g.label) for g in self.groups]),
+            ("Statuts détaillés", [(s.value, s.label) for s in statuses]),
+        ]
         self.fields["cadre"].choices = [("", "Tous les cadres")] + [(c.code, c.label) for c in Cadre]
         self.fields["tri"].choices = _sort_choices(side)
         self.fields["contrepartie"].label = (
@@ -116,8 +123,10 @@ class DashboardFilterForm(DsfrBaseForm):
     def filters(self) -> InvoiceFilters:
         data = self.cleaned_data
         downloaded = {"oui": True, "non": False}.get(data.get("telechargee") or "")
+        chosen = data.get("statut") or ""
+        group = next((g for g in self.groups if g.key == chosen), None)
         return InvoiceFilters(
-            statuses=(data["statut"],) if data.get("statut") else (),
+            statuses=group.statuses if group else (chosen,) if chosen else (),
             date_field=data.get("date_type") or "depot",
             date_from=data.get("du"),
             date_to=data.get("au"),

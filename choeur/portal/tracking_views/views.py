@@ -120,6 +120,14 @@ class Row:
     url: str
 
 
+@dataclass
+class GroupCount:
+    key: str
+    label: str
+    help: str
+    count: int
+
+
 def _rows(page, side: str) -> list[Row]:
     rows = []
     for invoice in page:
@@ -185,6 +193,9 @@ def _dashboard(request: HttpRequest, side: str) -> HttpResponse:
         "badges": STATUS_BADGES,
         "filtered": bool(form.is_bound and any(v for k, v in request.GET.items() if k not in ("page", "tri"))),
     }
+    context["group_counts"] = [
+        GroupCount(g.key, g.label, g.help, sum(c.count for c in counts if c.status in g.statuses)) for g in form.groups
+    ]
     if side == search.RECEIVED:
         context["bulk_actions"] = bulk_actions_for(page_obj)
     if request.htmx and not request.htmx.boosted:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from choeur.portal.tracking_views import bulk, views
+from choeur.portal.tracking_views import bulk, downloads, views
 
 urlpatterns = [
     path("factures/emises/", views.invoices_issued_view, name="invoices_issued"),
@@ -14,10 +14,10 @@ urlpatterns = [
     path("factures/statistiques/", views.invoice_stats_view, name="invoice_stats"),
     path("factures/<int:pk>/", views.invoice_detail_view, name="invoice_detail"),
     path("factures/<int:pk>/action/", views.invoice_action_view, name="invoice_action"),
-    path("factures/<int:pk>/telecharger/<str:kind>/", views.invoice_download_view, name="invoice_download"),
+    path("factures/<int:pk>/telecharger/<str:kind>/", downloads.invoice_download_view, name="invoice_download"),
     path(
         "factures/<int:pk>/pieces/<int:attachment_id>/",
-        views.invoice_attachment_download_view,
+        downloads.invoice_attachment_download_view,
         name="invoice_attachment_download",
     ),
 ]

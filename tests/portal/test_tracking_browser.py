@@ -167,3 +167,36 @@ def test_recycling_to_another_service_and_acknowledging_a_rejection(page, partie
     # The buyer finds the recycled invoice under its new service.
     page.goto("/factures/recues/?service=MEDIATHEQUE")
     assert page.locator(f'tr[data-invoice="{to_recycle.pk}"]').count() == 1
+
+
+def test_bulk_processing_from_the_received_list(page, parties):
+    supplier, buyer, seller, clerk, supplier_page = parties
+    invoices = [new_invoice(supplier, buyer, f"FA-2026-6{n}") for n in (11, 12, 13)]
+    login(page, clerk)
+    page.goto("/factures/recues/")
+    # « Tout sélectionner sur la page », then one action for all of them.
+    page.locator("label[for=bulk-all]").click()
+    assert page.locator("#bulk-form input[name=invoices]:checked").count() == 3
+    page.get_by_label("Action à appliquer").select_option("rejeter")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Traiter la sélection").click()
+    consequence = page.locator("#bulk-consequence").inner_text()
+    assert "3 factures pour un total de" in consequence and "définitive" in consequence
+    assert page.locator("#bulk-applicable tbody tr").count() == 3
+    page.get_by_label("Motif").select_option("DOUBLE_FACTURE")
+    page.get_by_label("Commentaire pour les fournisseurs").fill("Déjà reçues sous FA-2026-600.")
+    # Without the acknowledgement nothing happens, and a reload shows the same page (post/redirect/get).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rejeter : 3 factures").click()
+    expect(page.locator("#bulk-apply")).to_contain_text("Cochez la case de confirmation")
+    assert page.url.endswith("/traitement-en-masse/confirmer/")
+    assert {i.status for i in Invoice.objects.filter(pk__in=[i.pk for i in invoices])} == {S.MISE_A_DISPOSITION}
+    page.get_by_label("Motif").select_option("DOUBLE_FACTURE")
+    page.get_by_label("Commentaire pour les fournisseurs").fill("Déjà reçues sous FA-2026-600.")
+    page.locator("label", has_text="Je confirme").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rejeter : 3 factures").click()
+    assert "« Rejeter » : 3 factures traitées." in page.locator("main").inner_text()
+    assert {i.status for i in Invoice.objects.filter(pk__in=[i.pk for i in invoices])} == {S.REJETEE}
+    supplier_page.goto(f"/factures/{invoices[0].pk}/")
+    assert shown_status(supplier_page) == S.REJETEE

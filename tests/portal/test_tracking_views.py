@@ -66,6 +66,13 @@ def act(client, invoice, action, expected=None, **fields):
     return client.post(reverse("portal:invoice_action", args=[invoice.pk]), data)
 
 
+def refused(client, response, invoice) -> str:
+    """A refused action answers with a redirect to the invoice page (post/redirect/get), which says why."""
+    assert response.status_code == 302, response.status_code
+    assert response.url.split("#")[0] == reverse("portal:invoice_detail", args=[invoice.pk])
+    return text(client.get(response.url))
+
+
 def text(response) -> str:
     return html.unescape(response.content.decode())
 
@@ -201,9 +208,11 @@ def test_buyer_processes_with_motif_and_comment(client, clerk, seller, invoice):
         assert f'name="action" value="{action}"' in page
     assert "Pièce justificative manquante" in page  # the coded reasons are offered
     # A suspension without reason or comment is refused, field by field, and nothing changes.
-    response = act(client, invoice, "suspendre", motif="", comment="")
-    assert response.status_code == 400 and status_of(invoice) == S.MISE_A_DISPOSITION
-    assert "Ce champ est obligatoire" in text(response)
+    page = refused(client, act(client, invoice, "suspendre", motif="", comment=""), invoice)
+    assert status_of(invoice) == S.MISE_A_DISPOSITION
+    assert "Ce champ est obligatoire" in page
+    # Once shown, the refusal is gone: a reload shows the page afresh and re-posts nothing.
+    assert "Ce champ est obligatoire" not in text(detail(client, invoice))
     response = act(client, invoice, "suspendre", motif="BON_DE_LIVRAISON_MANQUANT", comment="Joindre le PV.")
     assert response.status_code == 302 and status_of(invoice) == S.SUSPENDUE
     change = InvoiceStatusChange.objects.filter(invoice=invoice).latest("id")
@@ -222,9 +231,9 @@ def test_an_irreversible_action_needs_its_confirmation(client, clerk, invoice, a
     page = text(detail(client, invoice))
     amount = f"{invoice.total_ttc:.2f}".replace(".", ",")
     assert f"Je confirme : la facture {invoice.number} ({amount} € TTC) passera au statut" in page.replace("\xa0", " ")
-    refused = act(client, invoice, action, **fields)
-    assert refused.status_code == 400 and status_of(invoice) == S.MISE_A_DISPOSITION
-    assert "Cochez la case de confirmation : cette étape ne peut pas être annulée." in text(refused)
+    page = refused(client, act(client, invoice, action, **fields), invoice)
+    assert status_of(invoice) == S.MISE_A_DISPOSITION
+    assert "Cochez la case de confirmation : cette étape ne peut pas être annulée." in page
     assert act(client, invoice, action, confirm="on", **fields).status_code == 302
     assert status_of(invoice) in (S.MISE_EN_PAIEMENT, S.REJETEE)
 
@@ -243,26 +252,28 @@ def test_the_invoice_comes_before_its_actions(client, clerk, invoice):
 
 def test_mandate_number_is_required_and_kept(client, clerk, invoice):
     client = as_user(client, clerk)
-    assert act(client, invoice, "mandater", numero_dp_mandat="").status_code == 400
+    assert "Ce champ est obligatoire" in refused(
+        client, act(client, invoice, "mandater", numero_dp_mandat=""), invoice
+    )
     assert act(client, invoice, "mandater", numero_dp_mandat="MDT-42").status_code == 302
     stored = Invoice.objects.get(pk=invoice.pk)
     assert (stored.status, stored.numero_dp_mandat) == (S.MANDATEE, "MDT-42")
     assert "Numéro de mandat : MDT-42" in text(detail(client, invoice))
 
 
-def test_stale_form_gets_409_and_changes_nothing(client, clerk, invoice):
+def test_stale_form_is_refused_and_changes_nothing(client, clerk, invoice):
     client = as_user(client, clerk)
     invoice_process(invoice=invoice, by=clerk, structure=invoice.recipient, transition="service_fait")
     response = act(client, invoice, "rejeter", expected=S.MISE_A_DISPOSITION, motif="ERREUR_MONTANT", comment="x")
-    assert response.status_code == 409
-    assert "depuis l'affichage de la page" in text(response)
+    assert "depuis l'affichage de la page" in refused(client, response, invoice)
     assert status_of(invoice) == S.SERVICE_FAIT
     assert InvoiceStatusChange.objects.filter(invoice=invoice, to_status=S.REJETEE).count() == 0
 
 
 def test_action_not_open_to_the_user_is_refused(client, seller, invoice):
     response = act(as_user(client, seller), invoice, "service_fait")
-    assert response.status_code == 403 and status_of(invoice) == S.MISE_A_DISPOSITION
+    assert "Cette action n'est pas possible" in refused(client, response, invoice)
+    assert status_of(invoice) == S.MISE_A_DISPOSITION
 
 
 def test_supplier_completes_a_suspended_invoice_with_a_file(client, seller, clerk, invoice):
@@ -294,8 +305,8 @@ def test_empty_completion_is_refused(client, seller, clerk, invoice):
         invoice=invoice, by=clerk, structure=invoice.recipient, transition="suspendre",
         motif="PIECE_ILLISIBLE", comment="Illisible.",
     )  # fmt: skip
-    response = act(as_user(client, seller), invoice, "completer", comment="")
-    assert response.status_code == 400 and "Joignez au moins une pièce" in text(response)
+    client = as_user(client, seller)
+    assert "Joignez au moins une pièce" in refused(client, act(client, invoice, "completer", comment=""), invoice)
     assert status_of(invoice) == S.SUSPENDUE
 
 
@@ -307,7 +318,8 @@ def test_supplier_recycles_to_another_service(client, seller, clerk, buyer, invo
     )  # fmt: skip
     client = as_user(client, seller)
     bad = act(client, invoice, "recycler", recipient_siret=buyer.identifier, service_code="NOPE")
-    assert bad.status_code == 400 and "n'a pas de service « NOPE »" in text(bad)
+    page = refused(client, bad, invoice)
+    assert "n'a pas de service « NOPE »" in page and 'value="NOPE"' in page  # what was typed is kept
     response = act(client, invoice, "recycler", recipient_siret=buyer.identifier, service_code="mediatheque")
     assert response.status_code == 302
     stored = Invoice.objects.get(pk=invoice.pk)

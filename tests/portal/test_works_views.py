@@ -58,8 +58,11 @@ def test_moe_queue_and_transmit_with_a_correction(client):
     url = reverse("portal:works_moe_transmit", args=[dossier.pk])
     # A changed quantity without a reason comes back with the French message, the input kept.
     response = client.post(url, {"q_1": "1", "p_1": "12000", "q_2": "30", "p_2": "150"})
-    assert response.status_code == 400
+    # Answered by a redirect to the dossier page (post/redirect/get): a reload re-posts nothing.
+    assert response.status_code == 302 and response.url == reverse("portal:works_dossier", args=[dossier.pk])
+    response = client.get(response.url)
     assert "indiquez la raison de la correction" in html(response) and 'value="30"' in html(response)
+    assert 'value="30"' not in html(client.get(reverse("portal:works_dossier", args=[dossier.pk])))
     response = client.post(url, {"q_2": "30", "r_2": "30 m² constatés"}, follow=True)
     page = html(response)
     assert "A15 n° A15-" in page and "1 montant(s) corrigé(s)" in page
@@ -74,7 +77,8 @@ def test_amount_error_refusal_is_explained_not_applied(client):
     dossier = a4(m)
     client.force_login(m.user("moe"))
     response = client.post(reverse("portal:works_refuse", args=[dossier.pk]), {"refus-reason": "ERREUR_MONTANT"})
-    assert response.status_code == 400
+    assert response.status_code == 302
+    response = client.get(response.url)
     assert "n&#x27;est pas un motif de refus" in html(response)
     response = client.post(
         reverse("portal:works_refuse", args=[dossier.pk]),
@@ -116,6 +120,12 @@ def test_company_contests_from_the_dossier_page(client):
     client.force_login(m.user("titulaire"))
     page = html(client.get(reverse("portal:works_dossier", args=[dossier.pk])))
     assert "Contester les corrections" in page and "Moitié réalisée" in page
+    # An empty contest comes back on the dossier page (post/redirect/get), nothing recorded.
+    response = client.post(reverse("portal:works_contest", args=[dossier.pk]), {"contestation-reason": ""})
+    assert response.status_code == 302
+    assert "Ce champ est obligatoire" in html(client.get(response.url))
+    dossier.refresh_from_db()
+    assert not dossier.contest_reason
     client.post(reverse("portal:works_contest", args=[dossier.pk]), {"contestation-reason": "Tout est fait."})
     dossier.refresh_from_db()
     assert dossier.contest_reason == "Tout est fait."

@@ -11,8 +11,10 @@ from choeur.directory.enums import IdentifierType
 from choeur.directory.models import Structure
 from choeur.directory.selectors import structure_get_by_identifier
 from choeur.invoices.enums import Cadre, InvoiceStatus
-from choeur.invoices.lifecycle import MOTIFS, NUMERO_DP_MANDAT_MAX_LENGTH
+from choeur.invoices.lifecycle import MOTIFS, NUMERO_DP_MANDAT_MAX_LENGTH, RECIPIENT_TRANSITIONS
 from choeur.invoices.search import ISSUED, RECEIVED, SORT_LABELS, InvoiceFilters
+from choeur.invoices.status_groups import status_groups
+from choeur.invoices.workflow import TRANSITIONS_BY_NAME
 
 S = InvoiceStatus
 # Statuses each dashboard offers in its filter (those an invoice can have on that side).
@@ -88,7 +90,13 @@ class DashboardFilterForm(DsfrBaseForm):
         super().__init__(*args, **kwargs)
         self.side = side
         statuses = ISSUED_STATUSES if side == ISSUED else RECEIVED_STATUSES
-        self.fields["statut"].choices = [("", "Tous les statuts")] + [(s.value, s.label) for s in statuses]
+        # First the groups users think in (à traiter, en cours, payées…), then every status, one level below.
+        self.groups = status_groups(side=side, statuses=[s.value for s in statuses])
+        self.fields["statut"].choices = [
+            ("", "Tous les statuts"),
+            ("Regroupements", [(g.key, g.label) for g in self.groups]),
+            ("Statuts détaillés", [(s.value, s.label) for s in statuses]),
+        ]
         self.fields["cadre"].choices = [("", "Tous les cadres")] + [(c.code, c.label) for c in Cadre]
         self.fields["tri"].choices = _sort_choices(side)
         self.fields["contrepartie"].label = (
@@ -115,8 +123,10 @@ class DashboardFilterForm(DsfrBaseForm):
     def filters(self) -> InvoiceFilters:
         data = self.cleaned_data
         downloaded = {"oui": True, "non": False}.get(data.get("telechargee") or "")
+        chosen = data.get("statut") or ""
+        group = next((g for g in self.groups if g.key == chosen), None)
         return InvoiceFilters(
-            statuses=(data["statut"],) if data.get("statut") else (),
+            statuses=group.statuses if group else (chosen,) if chosen else (),
             date_field=data.get("date_type") or "depot",
             date_from=data.get("du"),
             date_to=data.get("au"),
@@ -300,3 +310,76 @@ class BulkAcknowledgeForm(DsfrBaseForm):
         self.fields["invoices"].choices = [
             (invoice.pk, f"{invoice.number} — {invoice.get_status_display()}") for invoice in pending
         ]
+
+
+class IdsField(forms.TypedMultipleChoiceField):
+    """Invoice ids ticked in a list: any number is accepted here, the view keeps those the user may see."""
+
+    def valid_value(self, value) -> bool:
+        return str(value).isdigit()
+
+
+class BulkSelectForm(DsfrBaseForm):
+    """« Traitement en masse », first step on « Factures reçues »: the ticked invoices and one action."""
+
+    invoices = IdsField(
+        label="Factures",
+        coerce=int,
+        error_messages={"required": "Cochez au moins une facture dans la liste avant de choisir l'action."},
+    )
+    action = forms.ChoiceField(
+        label="Action à appliquer",
+        error_messages={"required": "Choisissez l'action à appliquer aux factures cochées."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Choisissez une action")] + [
+            (name, TRANSITIONS_BY_NAME[name].label) for name in RECIPIENT_TRANSITIONS
+        ]
+
+
+class BulkProcessForm(DsfrBaseForm):
+    """« Traitement en masse », confirmation step: the action's fields, once for every invoice, and the
+    acknowledgement of what cannot be undone."""
+
+    motif = forms.ChoiceField(label="Motif", required=True)
+    comment = forms.CharField(
+        label="Commentaire pour les fournisseurs",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    numero_dp_mandat = forms.CharField(
+        label="Numéro de mandat",
+        required=True,
+        max_length=NUMERO_DP_MANDAT_MAX_LENGTH,
+        help_text="Le même numéro sera enregistré pour chacune des factures.",
+    )
+
+    def __init__(self, *args, transition, count: int, total: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        if transition.name in MOTIFS:
+            self.fields["motif"].choices = [("", "Choisissez un motif")] + list(MOTIFS[transition.name])
+            self.fields["comment"].required = True
+            self.fields[
+                "comment"
+            ].help_text = (
+                "Le même commentaire est envoyé à chaque fournisseur : dites ce qu'il doit corriger ou fournir."
+            )
+        else:
+            del self.fields["motif"]
+            self.fields["comment"].label = "Commentaire (facultatif)"
+        if transition.name != "mandater":
+            del self.fields["numero_dp_mandat"]
+        if irreversible(transition):
+            what = f"ces {count} factures ({total}) passeront" if count > 1 else f"cette facture ({total}) passera"
+            self.fields["confirm"] = forms.BooleanField(
+                label=(
+                    f"Je confirme : {what} au statut « {InvoiceStatus(transition.target).label} », "
+                    "les fournisseurs en seront informés, et cette étape ne pourra pas être annulée."
+                ),
+                required=True,
+                error_messages={"required": "Cochez la case de confirmation : cette étape ne peut pas être annulée."},
+            )

@@ -9,13 +9,12 @@ refused with a French message and nothing changes.
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -25,13 +24,11 @@ from choeur.core.errors import ApplicationError, ConflictError, NotFoundError
 from choeur.directory.enums import EspaceCode
 from choeur.directory.models import Structure
 from choeur.invoices import search
-from choeur.invoices.enums import PRE_RECIPIENT_STATUSES, Channel, InvoiceEventAction, InvoiceStatus
+from choeur.invoices.enums import PRE_RECIPIENT_STATUSES, Channel, InvoiceStatus
 from choeur.invoices.lifecycle import (
     MOTIFS,
     RECIPIENT_TRANSITIONS,
     invoice_actions_for,
-    invoice_audit_trail_json,
-    invoice_audit_trail_pdf,
     invoice_complete,
     invoice_payment_clock_view,
     invoice_process,
@@ -44,13 +41,12 @@ from choeur.invoices.lifecycle import (
     status_for_supplier,
 )
 from choeur.invoices.models import Invoice, InvoiceEvent
-from choeur.invoices.rendering import invoice_certificate_file, invoice_readable_file
 from choeur.invoices.selectors import invoice_get_for_user, structures_of, user_can
-from choeur.invoices.services import invoice_event_record
 from choeur.invoices.stats import side_stats
 from choeur.invoices.tracking import invoice_next_step
 from choeur.invoices.workflow import TRANSITIONS_BY_NAME
 from choeur.portal.amounts import invoice_amounts
+from choeur.portal.tracking_views.bulk import bulk_actions_for
 from choeur.portal.tracking_views.forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
@@ -80,7 +76,6 @@ STATUS_BADGES = {
     S.A_RECYCLER: "warning",
     S.COMPLETEE: "info",
 }
-DOWNLOAD_KINDS = ("document", "certificat", "xml", "piste-pdf", "piste-json")
 
 
 def _forbidden(request: HttpRequest, message: str, nav_section: str) -> HttpResponse:
@@ -117,6 +112,14 @@ class Row:
     status_label: str
     badge: str
     url: str
+
+
+@dataclass
+class GroupCount:
+    key: str
+    label: str
+    help: str
+    count: int
 
 
 def _rows(page, side: str) -> list[Row]:
@@ -184,6 +187,11 @@ def _dashboard(request: HttpRequest, side: str) -> HttpResponse:
         "badges": STATUS_BADGES,
         "filtered": bool(form.is_bound and any(v for k, v in request.GET.items() if k not in ("page", "tri"))),
     }
+    context["group_counts"] = [
+        GroupCount(g.key, g.label, g.help, sum(c.count for c in counts if c.status in g.statuses)) for g in form.groups
+    ]
+    if side == search.RECEIVED:
+        context["bulk_actions"] = bulk_actions_for(page_obj)
     if request.htmx and not request.htmx.boosted:
         return render(request, "portal/tracking/_results.html", context)
     if side == search.ISSUED:
@@ -528,17 +536,51 @@ def _render_detail(
 @require_GET
 def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice, viewer = _load(request, pk)
-    return _render_detail(request, invoice, viewer)
+    refused = request.session.pop(_refusal_key(pk), None)
+    if refused is None:
+        return _render_detail(request, invoice, viewer)
+    # A refused action comes back here (post/redirect/get): its form as typed, with what to fix.
+    bound = None
+    if refused.get("action"):
+        bound = _bind(refused["action"], QueryDict(refused["data"]), None, invoice)
+        bound.is_valid()
+        for field, message in refused.get("errors", []):
+            bound.add_error(field if field in bound.fields else None, message)
+    return _render_detail(request, invoice, viewer, bound=bound, error=refused.get("error", ""))
 
 
-def _bind(name: str, request: HttpRequest, invoice: Invoice):
+def _refusal_key(pk: int) -> str:
+    return f"invoice_action_refused:{pk}"
+
+
+def _refuse(request: HttpRequest, pk: int, *, error: str = "", form=None, errors=()) -> HttpResponse:
+    """Answer a refused action with a redirect to the invoice page, which shows it again (a reload of that
+    page re-posts nothing). Files are not kept: the page asks for them again."""
+    refused = {"error": error}
+    if form is not None:
+        refused.update(action=form.action_name, data=_without_csrf(request.POST).urlencode(), errors=list(errors))
+        if request.FILES:
+            refused["errors"].append(
+                (None, "Les fichiers choisis n'ont pas été gardés : joignez-les de nouveau avant d'envoyer.")
+            )
+    request.session[_refusal_key(pk)] = refused
+    return redirect(reverse("portal:invoice_detail", args=[pk]) + (f"#action-{form.action_name}" if form else ""))
+
+
+def _without_csrf(data: QueryDict) -> QueryDict:
+    kept = data.copy()
+    kept.pop("csrfmiddlewaretoken", None)
+    return kept
+
+
+def _bind(name: str, data, files, invoice: Invoice):
     if name in RECIPIENT_TRANSITIONS:
-        return ProcessForm(request.POST, invoice=invoice, transition=TRANSITIONS_BY_NAME[name])
+        return ProcessForm(data, invoice=invoice, transition=TRANSITIONS_BY_NAME[name])
     if name == "completer":
-        return CompleteForm(request.POST, request.FILES, invoice=invoice)
+        return CompleteForm(data, files, invoice=invoice)
     if name == "recycler":
-        return RecycleForm(request.POST, invoice=invoice)
-    return AcknowledgeForm(request.POST, invoice=invoice)
+        return RecycleForm(data, invoice=invoice)
+    return AcknowledgeForm(data, invoice=invoice)
 
 
 def _perform(name: str, form, request: HttpRequest, invoice: Invoice, viewer: Viewer, expected: str) -> Invoice:
@@ -585,41 +627,34 @@ def _perform(name: str, form, request: HttpRequest, invoice: Invoice, viewer: Vi
 @login_required
 @require_POST
 def invoice_action_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Apply one action of the invoice page. A page shown before someone else acted gets HTTP 409 and a
-    French message; a refused action shows the form again with what to fix."""
+    """Apply one action of the invoice page. A page shown before someone else acted, an action not open,
+    or a form to correct: nothing changes, and the invoice page says why (post/redirect/get)."""
     invoice, viewer = _load(request, pk)
     name = request.POST.get("action", "")
     expected = request.POST.get("expected_status", "")
     if expected and expected != invoice.status:
-        return _render_detail(
+        return _refuse(
             request,
-            invoice,
-            viewer,
+            pk,
             error=f"La facture est passée au statut « {S(invoice.status).label} » depuis l'affichage de la page : "
             "votre action n'a pas été enregistrée. Vérifiez son nouvel état ci-dessous, puis recommencez si besoin.",
-            status=409,
         )
     available = {block.name for block in _action_blocks(request, invoice, viewer)}
     if name not in available:
-        return _render_detail(
+        return _refuse(
             request,
-            invoice,
-            viewer,
+            pk,
             error="Cette action n'est pas possible sur cette facture, à son statut actuel, avec vos droits.",
-            status=403,
         )
-    form = _bind(name, request, invoice)
+    form = _bind(name, request.POST, request.FILES, invoice)
     if not form.is_valid():
-        return _render_detail(request, invoice, viewer, bound=form, status=400)
+        return _refuse(request, pk, form=form)
     try:
         result = _perform(name, form, request, invoice, viewer, expected or invoice.status)
     except ConflictError as exc:
-        invoice, viewer = _load(request, pk)
-        return _render_detail(request, invoice, viewer, error=exc.message, status=409)
+        return _refuse(request, pk, error=exc.message)
     except ApplicationError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        invoice, viewer = _load(request, pk)
-        return _render_detail(request, invoice, viewer, bound=form, status=400)
+        return _refuse(request, pk, form=form, errors=[(exc.field, exc.message)])
     if name == "traiter_rejet":
         messages.success(request, f"Rejet de la facture {invoice.number} traité.")
     else:
@@ -629,99 +664,6 @@ def invoice_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             f"« {S(result.status).label} ».",
         )
     return redirect("portal:invoice_detail", pk=pk)
-
-
-# --- Downloads ------------------------------------------------------------------------------------------
-
-
-def _safe(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_.+" else "-" for c in name)
-    return cleaned.strip(".") or "document"
-
-
-def _file_response(content: bytes, *, filename: str, mime: str) -> HttpResponse:
-    # Never let the browser render an uploaded HTML or SVG in our origin: anything not a PDF, an image or
-    # XML goes out as a plain download.
-    safe_types = {"application/pdf", "application/xml", "image/png", "image/jpeg", "image/gif", "application/json"}
-    response = HttpResponse(content, content_type=mime if mime in safe_types else "application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _record_download(request: HttpRequest, invoice: Invoice, viewer: Viewer, kind: str) -> None:
-    """A recipient's download of the invoice marks it « téléchargée »; a supplier's download of its deposit
-    certificate is logged too."""
-    if kind in ("document", "xml") and viewer.recipient is not None:
-        invoice_event_record(
-            invoice=invoice,
-            action=InvoiceEventAction.TELECHARGEMENT_FACTURE,
-            actor=request.user,
-            actor_structure=viewer.recipient,
-            channel=Channel.PORTAIL,
-            data={"document": kind},
-        )
-    elif kind == "certificat" and viewer.supplier is not None:
-        invoice_event_record(
-            invoice=invoice,
-            action=InvoiceEventAction.TELECHARGEMENT_CERTIFICAT,
-            actor=request.user,
-            actor_structure=viewer.supplier,
-            channel=Channel.PORTAIL,
-        )
-
-
-@login_required
-@require_GET
-def invoice_download_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    invoice, viewer = _load(request, pk)
-    if kind not in DOWNLOAD_KINDS or not viewer.may_download:
-        raise Http404("Document introuvable.")
-    number = invoice.number or f"brouillon-{invoice.pk}"
-    if kind == "piste-json":
-        if invoice.is_draft:
-            raise Http404("Un brouillon n'a pas de piste d'audit.")
-        body = json.dumps(
-            invoice_audit_trail_json(invoice=invoice, for_supplier=viewer.sees_as_supplier),
-            ensure_ascii=False,
-            indent=2,
-            default=str,
-        )
-        return _file_response(body.encode(), filename=f"piste-audit-{number}.json", mime="application/json")
-    if kind == "piste-pdf":
-        if invoice.is_draft:
-            raise Http404("Un brouillon n'a pas de piste d'audit.")
-        return _file_response(
-            invoice_audit_trail_pdf(invoice=invoice, for_supplier=viewer.sees_as_supplier),
-            filename=f"piste-audit-{number}.pdf",
-            mime="application/pdf",
-        )
-    # A structured deposit's PDFs may not be rendered yet (invoices/rendering.py): render them on demand.
-    if kind == "document":
-        stored = invoice_readable_file(invoice=invoice)
-        filename = invoice.main_document_name or f"{number}.pdf"
-    elif kind == "certificat":
-        stored, filename = invoice_certificate_file(invoice=invoice), f"certificat-depot-{number}.pdf"
-    else:
-        stored, filename = invoice.structured_xml, f"{number}.xml"
-    if stored is None:
-        raise Http404("Ce document n'existe pas pour cette facture.")
-    content = stored.read()
-    _record_download(request, invoice, viewer, kind)
-    return _file_response(content, filename=filename, mime=stored.mime_type)
-
-
-@login_required
-@require_GET
-def invoice_attachment_download_view(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
-    invoice, viewer = _load(request, pk)
-    if not viewer.may_download:
-        raise Http404("Document introuvable.")
-    attachment = invoice.attachments.select_related("file").filter(pk=attachment_id).first()
-    if attachment is None:
-        raise Http404("Pièce jointe introuvable.")
-    return _file_response(attachment.file.read(), filename=attachment.name, mime=attachment.file.mime_type)
 
 
 # --- Statistics -----------------------------------------------------------------------------------------

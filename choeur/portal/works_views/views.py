@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -168,7 +168,50 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def dossier_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
     dossier = _dossier_or_404(request, dossier_id)
-    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier))
+    refused = request.session.pop(_refusal_key(dossier.pk), None)
+    extra = _refused_forms(dossier, refused) if refused else {}
+    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, **extra))
+
+
+# A refused form of the dossier page is answered by a redirect to the page, which shows it again as typed
+# with what to fix (post/redirect/get: a reload re-posts nothing).
+REFUSED_FORMS = {
+    "refusal_form": lambda data, dossier: RefusalForm(data, prefix="refus"),
+    "valideur_form": lambda data, dossier: ValideurDecisionForm(
+        data, prefix="titulaire", cadre=dossier.last_piece.cadre_code
+    ),
+    "contest_form": lambda data, dossier: ContestForm(data, prefix="contestation"),
+}
+
+
+def _refusal_key(dossier_id: int) -> str:
+    return f"works_refused:{dossier_id}"
+
+
+def _refuse(request: HttpRequest, dossier: Dossier, kind: str, form=None) -> HttpResponse:
+    data = request.POST.copy()
+    data.pop("csrfmiddlewaretoken", None)
+    errors = []
+    if form is not None:  # errors the service added (they are not found again by validating the form)
+        errors = [(None if f == "__all__" else f, str(m)) for f, messages_ in form.errors.items() for m in messages_]
+    request.session[_refusal_key(dossier.pk)] = {"kind": kind, "data": data.urlencode(), "errors": errors}
+    return redirect("portal:works_dossier", dossier_id=dossier.pk)
+
+
+def _refused_forms(dossier: Dossier, refused: dict) -> dict:
+    data = QueryDict(refused["data"])
+    if refused["kind"] == "posted":
+        return {"posted": data}
+    make = REFUSED_FORMS.get(refused["kind"])
+    if make is None or dossier.last_piece is None:
+        return {}
+    form = make(data, dossier)
+    form.is_valid()
+    known = {(None if f == "__all__" else f, str(m)) for f, messages_ in form.errors.items() for m in messages_}
+    for field, message in refused.get("errors", []):
+        if (field, message) not in known:
+            form.add_error(field if field in form.fields else None, message)
+    return {refused["kind"]: form}
 
 
 def _dossier_context(request: HttpRequest, dossier: Dossier, **extra) -> dict:
@@ -306,8 +349,7 @@ def moe_transmit_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         _error(request, exc)
-        return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, posted=request.POST),
-                      status=400)  # fmt: skip
+        return _refuse(request, dossier, "posted")
     messages.success(
         request,
         f"{piece.cadre_code} n° {piece.invoice.number} établie et transmise à la maîtrise d'ouvrage"
@@ -365,8 +407,7 @@ def refuse_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
                 request, "Pièce refusée : le circuit du dossier est arrêté et l'entreprise en est informée."
             )
             return redirect("portal:works_dossier", dossier_id=dossier.pk)
-    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, refusal_form=form),
-                  status=400)  # fmt: skip
+    return _refuse(request, dossier, "refusal_form", form)
 
 
 @login_required
@@ -418,8 +459,7 @@ def valideur_decide_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
                     request, "Pièce refusée : le circuit du dossier est arrêté et le sous-traitant en est informé."
                 )
             return redirect("portal:works_dossier", dossier_id=dossier.pk)
-    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, valideur_form=form),
-                  status=400)  # fmt: skip
+    return _refuse(request, dossier, "valideur_form", form)
 
 
 @login_required
@@ -440,8 +480,7 @@ def contest_view(request: HttpRequest, dossier_id: int) -> HttpResponse:
                 request, "Contestation enregistrée : la maîtrise d'œuvre et la maîtrise d'ouvrage en sont informées."
             )
             return redirect("portal:works_dossier", dossier_id=dossier.pk)
-    return render(request, "portal/works/dossier.html", _dossier_context(request, dossier, contest_form=form),
-                  status=400)  # fmt: skip
+    return _refuse(request, dossier, "contest_form", form)
 
 
 @login_required

@@ -80,6 +80,9 @@ def _url(world, name, args):
     return reverse(name, kwargs=kwargs)
 
 
+VOLATILE = ("updated_at", "last_login", "last_used_at")  # touched by the owners' own reads
+
+
 def _snapshot(world):
     """Every foreign row as it is, and how many objects the foreign structures have of each kind."""
     from choeur.api.models import WebhookEndpoint
@@ -90,7 +93,9 @@ def _snapshot(world):
     rows = {}
     for key, obj in world.objects.items():
         fresh = type(obj).objects.get(pk=obj.pk)
-        rows[key] = {k: v for k, v in model_to_dict(fresh).items() if k not in ("updated_at", "last_login")}
+        rows[key] = {
+            k: v for k, v in model_to_dict(fresh).items() if k not in ("updated_at", "last_login", "last_used_at")
+        }
     s = world.objects["structure"]
     counts = {
         "invoices": Invoice.objects.filter(supplier=s).count(),

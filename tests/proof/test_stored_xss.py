@@ -105,6 +105,23 @@ def _pages(world):
     }
 
 
+def test_downloads_carrying_free_text_are_never_served_as_html():
+    """The readable PDF, the audit trail and the compte rendu carry the same free text: never as a page a
+    browser would run (not text/html, and no sniffing)."""
+    world = build_world()
+    _plant(world)
+    o = world.objects
+    client = _client(world.owners["supplier"])
+    urls = [
+        reverse("portal:invoice_download", args=[o["invoice"].pk, kind]) for kind in ("piste-pdf", "piste-json")
+    ] + [reverse("portal:flow_cr_json", args=[o["flow"].pk]), reverse("portal:flow_cr_pdf", args=[o["flow"].pk])]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert not response["Content-Type"].startswith("text/html"), (url, response["Content-Type"])
+        assert response.get("X-Content-Type-Options") == "nosniff", url
+
+
 def test_no_free_text_comes_out_live(capsys):
     world = build_world()
     fields = _plant(world)

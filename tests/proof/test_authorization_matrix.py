@@ -26,15 +26,12 @@ API_PREFIXES = ("api/v1/", "cpro/")
 ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 REFUSALS = {302, 400, 401, 403, 404, 405}
 # Whose object each key is, for the owners' control request.
-OWNER_OF = {"dossier": "works", "marche": "works", "engagement": "buyer"}
+OWNER_OF = {"dossier": "works", "marche": "works", "engagement": "buyer", "to_validate": "valideur"}
 # Object URLs whose owner control does not apply, and why.
 OWNER_CONTROL_EXEMPT = {
     "portal:annuaire_detail": "l'annuaire ne montre que les structures publiques : 404 pour tous",
     "portal:engagement_document": "aucun PDF n'est joint à l'engagement du monde",
-    "portal:invoice_to_validate": "la facture du monde n'a pas de valideur",
-    "portal:invoice_to_validate_document": "la facture du monde n'a pas de valideur",
-    "portal:invoice_to_validate_attachment": "la facture du monde n'a pas de valideur",
-    "portal:invoice_valideur_correct": "la facture du monde n'a pas de valideur",
+    "portal:invoice_to_validate_document": "la facture à valider du monde n'a pas de document principal",
 }
 
 

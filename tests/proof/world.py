@@ -12,7 +12,7 @@ from choeur.core.files import file_store
 from choeur.core.models import StoredFile
 from choeur.directory.enums import EspaceCode, Role
 from choeur.directory.services import structure_defaults_ensure
-from choeur.invoices.enums import NotificationFrequency
+from choeur.invoices.enums import InvoiceStatus, NotificationFrequency
 from choeur.invoices.models import InvoiceAttachment, InvoiceTemplate, Notification
 from choeur.sollicitations.models import SollicitationAttachment
 from choeur.works.services import dossier_create
@@ -78,6 +78,30 @@ def build_world() -> Foreign:
     o["invoice"] = InvoiceFactory(sent=True, with_lines=True, supplier=supplier, recipient=buyer, number=f"{MARKER}-1")
     o["attachment"] = InvoiceAttachment.objects.create(
         invoice=o["invoice"], file=_stored_file("piece"), name=f"{MARKER}.pdf"
+    )
+    valideur = StructureFactory(raison_sociale="Valideur Étranger")
+    structure_defaults_ensure(structure=valideur)
+    world.owners["valideur"] = member_of(valideur)
+    o["to_validate"] = InvoiceFactory(
+        sent=True,
+        a9=True,
+        valideur=valideur,
+        supplier=supplier,
+        recipient=buyer,
+        number=f"{MARKER}-AV",
+        status=InvoiceStatus.A_VALIDER_1,
+    )
+    o["to_validate_attachment"] = InvoiceAttachment.objects.create(
+        invoice=o["to_validate"], file=_stored_file("piece-a-valider"), name=f"{MARKER}-av.pdf"
+    )
+    o["to_correct"] = InvoiceFactory(
+        sent=True,
+        a9=True,
+        valideur=valideur,
+        supplier=supplier,
+        recipient=buyer,
+        number=f"{MARKER}-EV",
+        status=InvoiceStatus.ERREUR_FOURNISSEUR_SUR_VALIDEUR,
     )
     o["template"] = InvoiceTemplate.objects.create(supplier=supplier, name=f"Modèle {MARKER}")
     o["engagement"] = EngagementFactory(structure=buyer, supplier=supplier, number=f"EJ-{MARKER}")

@@ -107,5 +107,9 @@ PROOF_FUZZ_EXAMPLES ?= 2000
 proof: venv
 	PROOF_FUZZ_EXAMPLES=$(PROOF_FUZZ_EXAMPLES) $(BIN)/pytest tests/proof -q
 
+# Native engine vs the official CEN artefacts on generated invoices, every core (COUNT=… to change the 100,000).
+proof-validation: venv
+	CHOEUR_DEBUG=true $(BIN)/python -m tests.flows.native.proof --count $(or $(COUNT),100000)
+
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

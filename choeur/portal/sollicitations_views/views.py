@@ -28,7 +28,7 @@ from choeur.portal.sollicitations_views.forms import (
     SollicitationForm,
     SupportContactForm,
 )
-from choeur.portal.tracking_views.views import _file_response
+from choeur.portal.tracking_views.downloads import _file_response
 from choeur.sollicitations import selectors
 from choeur.sollicitations.enums import SollicitationRole
 from choeur.sollicitations.enums import SollicitationStatus as S

@@ -15,7 +15,12 @@ from choeur.portal.structures_views.forms import ServiceForm
 from choeur.sollicitations.enums import SollicitationStatus
 from choeur.works.enums import DossierStatus
 
-STATE_ENUMS = {"invoice": InvoiceStatus, "dossier": DossierStatus, "flow": FlowState, "sollicitation": SollicitationStatus}
+STATE_ENUMS = {
+    "invoice": InvoiceStatus,
+    "dossier": DossierStatus,
+    "flow": FlowState,
+    "sollicitation": SollicitationStatus,
+}
 
 
 def _ids(slug: str) -> set[str]:
@@ -48,10 +53,8 @@ def test_every_registry_entry_names_a_real_field():
     for namespace, entries in contextual.FIELD_HELP.items():
         for key in entries:
             form_name, _, name = key.rpartition(".")
-            if not any(
-                name in contextual.visible_fields(k) and (not form_name or form_name in {c.__name__ for c in k.__mro__})
-                for k in forms_by_ns[namespace]
-            ):
+            declaring = [k for k in forms_by_ns[namespace] if not form_name or form_name in {c.__name__ for c in k.__mro__}]
+            if not any(name in contextual.visible_fields(k) for k in declaring):
                 stale.append(f"{namespace}:{key}")
     assert stale == []
 
@@ -69,9 +72,10 @@ def test_every_cadre_has_contextual_help():
 def test_every_help_link_leads_to_an_existing_section():
     helps = [contextual.status_help(kind, code) for kind, enum in STATE_ENUMS.items() for code in enum.values]
     helps += [contextual.cadre_help(c) for c in Cadre.values]
-    helps += [contextual.field_help(k.__new__(k), n) for k in contextual.helped_forms() for n in contextual.visible_fields(k)]
-    broken = sorted({f"{h.page}#{h.anchor}" for h in helps if h.page not in help_pages() or h.anchor not in _ids(h.page)})
-    assert broken == []
+    for k in contextual.helped_forms():
+        helps += [contextual.field_help(k.__new__(k), n) for n in contextual.visible_fields(k)]
+    broken = {f"{h.page}#{h.anchor}" for h in helps if h.page not in help_pages() or h.anchor not in _ids(h.page)}
+    assert sorted(broken) == []
 
 
 def test_a_field_renders_its_question_mark_with_the_short_text_and_the_section_link():
@@ -88,7 +92,9 @@ def test_a_field_renders_its_question_mark_with_the_short_text_and_the_section_l
 
 
 def test_hand_drawn_fields_and_badges_use_the_template_tags():
-    tpl = Template('{% load aide_help %}{% field_help form.quantity %}|{% status_help "flow" "IN_REJETE" %}|{% cadre_help "A9" %}')
+    tpl = Template(
+        '{% load aide_help %}{% field_help form.quantity %}|{% status_help "flow" "IN_REJETE" %}|{% cadre_help "A9" %}'
+    )
     html = tpl.render(Context({"form": LineForm()}))
     assert "La quantité facturée" in html
     assert 'href="/aide/statuts/#flux-in_rejete"' in html and "aucune facture n&#x27;est intégrée" in html

@@ -53,7 +53,9 @@ def test_every_registry_entry_names_a_real_field():
     for namespace, entries in contextual.FIELD_HELP.items():
         for key in entries:
             form_name, _, name = key.rpartition(".")
-            declaring = [k for k in forms_by_ns[namespace] if not form_name or form_name in {c.__name__ for c in k.__mro__}]
+            declaring = [
+                k for k in forms_by_ns[namespace] if not form_name or form_name in {c.__name__ for c in k.__mro__}
+            ]
             if not any(name in contextual.visible_fields(k) for k in declaring):
                 stale.append(f"{namespace}:{key}")
     assert stale == []

@@ -1,5 +1,7 @@
 from functools import cached_property
 
+from django.conf import settings
+
 from choeur.directory.enums import EspaceCode
 from choeur.directory.selectors import espaces_for_user, structures_managed_by, structures_of_user
 
@@ -47,4 +49,8 @@ class NavigationRights:
 
 def portal(request):
     """Values every portal page needs (site name, what the navigation offers this user)."""
-    return {"site_name": "Chœur", "nav": NavigationRights(getattr(request, "user", None))}
+    return {
+        "site_name": "Chœur",
+        "nav": NavigationRights(getattr(request, "user", None)),
+        "demo_mode": settings.CHOEUR_DEMO_MODE,
+    }

@@ -26,6 +26,10 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 		|| { echo "Impossible d'installer chromium : lancez « apt-get install -y chromium » en root."; exit 1; }; }
 
+# axe-core (npm, pinned by package-lock.json): the accessibility check the browser tests inject into pages.
+axe-core:
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+
 migrate: venv
 	@mkdir -p var
 	CHOEUR_DEBUG=true $(BIN)/choeur migrate --no-input
@@ -39,7 +43,7 @@ run: migrate
 	trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	CHOEUR_DEBUG=true $(BIN)/choeur runserver 127.0.0.1:8000
 
-test: venv chromium
+test: venv chromium axe-core
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

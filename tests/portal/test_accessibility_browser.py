@@ -1,0 +1,86 @@
+"""Accessibility in Chromium: axe-core on the main pages of every persona (no serious or critical violation),
+and an invoice saisie completed with the keyboard only."""
+
+import pytest
+from django.urls import reverse
+
+from choeur.directory.demo import DEMO_USER_PASSWORD, demo_seed
+from choeur.invoices import demo as invoices_demo
+from choeur.invoices.models import Invoice
+from choeur.works.demo import demo_works_seed
+from choeur.works.models import Dossier
+from tests.portal.axe import axe_source, axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MARCHAND = "philippe.marchand@fournitures-marchand.example"
+COMMUNE = "isabelle.fontaine@valfleurie.example"
+ETAT = "francois.lambert@dra-arvelle.example"
+LUMEN_MOE = None  # read from the demo (first person of « lumen »)
+GARNIER = "helene.garnier@garnier-lefevre.example"
+
+# The main pages of each persona. Callables receive the seeded objects (ids known only after seeding).
+PERSONA_PAGES = {
+    "visiteur": (None, ["/", "/connexion/", "/inscription/", "/mot-de-passe-oublie/", "/aide/", "/aide/statuts/",
+                        "/aide/cadre/?role=titulaire&document=facture", "/aide/circuits/", "/aide/champs/",
+                        "/annuaire/", "/accessibilite/", "/formation/"]),
+    "fournisseur": (MARCHAND, ["/factures/emises/", "/factures/saisir/", "/factures/deposer/", "draft:1", "draft:2",
+                               "draft:3", "draft:4", "draft:5", "invoice:FM-2026-0107", "/factures/statistiques/",
+                               "/flux/", "/flux/deposer/", "/structures/", "/mon-compte/", "/notifications/",
+                               "/factures/rejets-a-traiter/"]),
+    "acheteur": (ETAT, ["/factures/recues/", "invoice:FM-2026-0107", "/gestionnaire/", "/raccordement/",
+                        "/structures/"]),
+    "commune": (COMMUNE, ["/factures/recues/", "/travaux/", "dossier:2"]),
+    "maitrise_oeuvre": ("lumen", ["/travaux/a-valider/", "/travaux/", "dossier:2", "/travaux/marches/"]),
+    "titulaire": (GARNIER, ["/factures/a-valider/", "/travaux/", "/travaux/deposer/", "dossier:3"]),
+}  # fmt: skip
+
+
+def _seed():
+    demo_seed()
+    specs = {s.number: s for s in (*invoices_demo.DEMO_INVOICES, *invoices_demo.DEMO_DRAFTS)}
+    invoices_demo._vat_numbers_ensure()
+    for number in ("FM-2026-0107", "FM-2026-0109"):
+        invoices_demo._create(specs[number])
+    demo_works_seed()
+
+
+def _url(spec: str) -> str:
+    if spec.startswith("draft:"):
+        draft = Invoice.objects.get(number="FM-2026-0109")
+        return reverse("portal:invoice_draft_step", args=[draft.pk, int(spec.split(":")[1])])
+    if spec.startswith("invoice:"):
+        return reverse("portal:invoice_detail", args=[Invoice.objects.get(number=spec.split(":")[1]).pk])
+    if spec.startswith("dossier:"):
+        dossier = Dossier.objects.order_by("pk")[int(spec.split(":")[1]) - 1]
+        return reverse("portal:works_dossier", args=[dossier.pk])
+    return spec
+
+
+def _login(page, email: str) -> None:
+    if "@" not in email:
+        from choeur.directory.demo import demo_structure
+
+        email = demo_structure(email).people[0].email
+    page.goto("/connexion/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", DEMO_USER_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/connexion/" not in url)
+
+
+def test_axe_finds_no_serious_violation_on_the_main_pages_of_every_persona(page, settings):
+    settings.CHOEUR_DEMO_MODE = True
+    source = axe_source()
+    _seed()
+    problems = []
+    for persona, (email, pages) in PERSONA_PAGES.items():
+        page.context.clear_cookies()
+        if email:
+            _login(page, email)
+        for spec in pages:
+            response = page.goto(_url(spec))
+            assert response.status == 200, f"{persona} : {spec} répond {response.status}"
+            page.wait_for_load_state("networkidle")
+            problems += [f"{persona} — {line}" for line in axe_violations(page, source)]
+    assert problems == [], f"{len(problems)} violation(s) axe graves ou critiques :\n" + "\n".join(problems)

@@ -1,6 +1,8 @@
 """Accessibility in Chromium: axe-core on the main pages of every persona (no serious or critical violation),
 and an invoice saisie completed with the keyboard only."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -84,3 +86,87 @@ def test_axe_finds_no_serious_violation_on_the_main_pages_of_every_persona(page,
             page.wait_for_load_state("networkidle")
             problems += [f"{persona} — {line}" for line in axe_violations(page, source)]
     assert problems == [], f"{len(problems)} violation(s) axe graves ou critiques :\n" + "\n".join(problems)
+
+
+def _tab_to(page, locator, *, limit: int = 200) -> None:
+    """Press Tab until `locator` has the focus: it is reached by the keyboard, in the page's focus order."""
+    target = locator.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => el === document.activeElement", target):
+            return
+    raise AssertionError(f"{locator} n'est pas atteint au clavier en {limit} tabulations")
+
+
+def test_an_invoice_saisie_completed_with_the_keyboard_only(page):
+    """From « Commencer la saisie » to « Valider et envoyer »: Tab, typing, Space and Enter; never a click."""
+    import datetime
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from choeur.directory.models import Structure
+    from choeur.invoices.enums import InvoiceStatus
+    from tests.invoices.factories import fr_vat
+
+    demo_seed()
+    siret = __import__("choeur.directory.demo", fromlist=["demo_structure"]).demo_structure("marchand").siret
+    Structure.objects.filter(identifier=siret).update(numero_tva=fr_vat(siret))
+    _login(page, MARCHAND)
+    page.goto(reverse("portal:invoice_new"))
+    _tab_to(page, page.get_by_role("button", name="Commencer la saisie"))
+    page.keyboard.press("Enter")
+
+    # Step 1: parties.
+    page.wait_for_url("**/etape/1/")
+    _tab_to(page, page.get_by_label("Coordonnées bancaires"))
+    page.keyboard.press("ArrowDown")
+    _tab_to(page, page.get_by_label("Rechercher le destinataire"))
+    page.keyboard.type("Valfleurie")  # the results come as you type
+    choose = page.get_by_role("button", name="Choisir Commune de Valfleurie-sur-Loire")
+    choose.wait_for()
+    _tab_to(page, choose)
+    page.keyboard.press("Enter")
+    expect(page.locator("#recipient-chosen")).to_have_text("Commune de Valfleurie-sur-Loire")
+    service = page.get_by_label("Service exécutant (obligatoire)")
+    _tab_to(page, service)
+    page.keyboard.type("SERV_T")
+    expect(service).not_to_have_value("")
+    _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
+    page.keyboard.press("Enter")
+
+    # Step 2: references.
+    page.wait_for_url("**/etape/2/")
+    _tab_to(page, page.get_by_label("Numéro de facture"))
+    page.keyboard.type("CLAVIER-2026-001")
+    _tab_to(page, page.get_by_label("Date de facture"))
+    page.keyboard.type((timezone.localdate() - datetime.timedelta(days=1)).strftime("%d%m%Y"))
+    _tab_to(page, page.get_by_label("Mode de paiement"))
+    page.keyboard.type("Vir")
+    _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
+    page.keyboard.press("Enter")
+
+    # Step 3: one line; the totals follow.
+    page.wait_for_url("**/etape/3/")
+    for field, text in (("designation", "Ramettes de papier A4"), ("quantity", "10"), ("unit_price_ht", "4,50"),
+                        ("vat_rate", "20")):  # fmt: skip
+        _tab_to(page, page.locator(f"#id_lines-0-{field}"))
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+    expect(page.locator("#total-ttc")).to_contain_text("54,00")
+    _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
+    page.keyboard.press("Enter")
+
+    # Step 4: no attachment; step 5: certify and send.
+    page.wait_for_url("**/etape/4/")
+    _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Pré-contrôle réussi")).to_be_visible()
+    _tab_to(page, page.get_by_label(re.compile("Je certifie l'exactitude des informations")))
+    page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Valider et envoyer"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Certificat de dépôt n°")).to_be_visible(timeout=30_000)
+    invoice = Invoice.objects.get(number="CLAVIER-2026-001")
+    assert invoice.status == InvoiceStatus.MISE_A_DISPOSITION
+    assert str(invoice.total_ttc) == "54.00"

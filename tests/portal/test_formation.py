@@ -148,5 +148,5 @@ def test_reset_demo_brings_a_used_demo_back_to_its_initial_state(demo_mode, sett
         for label in initial
         if initial[label] != after.get(label)
     }
-    assert differing == {}
+    assert differing == {}, "\n".join(f"{k}: {v}" for k, v in differing.items())
     call_command("verify_audit", stdout=io.StringIO())  # the audit chain is whole again

@@ -56,14 +56,16 @@ class Command(BaseCommand):
         key = _schema_key()
         fresh = data.exists() and key_file.exists() and key_file.read_text().strip() == key
         call_command("flush", interactive=False, verbosity=0)
-        if fresh and not options["rebuild"]:
-            call_command("loaddata", str(data), verbosity=0)
-            action = "rechargée depuis l'instantané"
-        else:
+        action = "rechargée depuis l'instantané"
+        if not fresh or options["rebuild"]:
             call_command("seed_demo", stdout=self.stdout)
             call_command("dumpdata", exclude=list(EXCLUDED), natural_foreign=True, output=str(data), verbosity=0)
             key_file.write_text(key)
-            action = "reconstruite (seed_demo) et mise en instantané"
+            # Loaded back at once: every reset, the first included, leaves exactly the snapshot's state (the
+            # serialisation keeps milliseconds, not microseconds).
+            call_command("flush", interactive=False, verbosity=0)
+            action = "reconstruite (seed_demo), mise en instantané et rechargée"
+        call_command("loaddata", str(data), verbosity=0)
         self.stdout.write(
             self.style.SUCCESS(f"Démonstration {action} en {time.monotonic() - started:.1f} s ({data}).")
         )

@@ -128,7 +128,7 @@ def test_reset_demo_brings_a_used_demo_back_to_its_initial_state(demo_mode, sett
     settings.VAR_DIR = tmp_path
     call_command("reset_demo", stdout=io.StringIO())  # first run: seeds and keeps the snapshot
     initial = _fingerprint()
-    assert (tmp_path / "demo" / "snapshot.json").exists()
+    assert (tmp_path / "demo" / "snapshot.snapshot_json").exists()
 
     # A class uses the demo: a buyer processes an invoice, a supplier removes a draft, a person renames itself.
     invoice = Invoice.objects.get(number="FM-2026-0106")

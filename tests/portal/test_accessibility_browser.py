@@ -1,6 +1,7 @@
 """Accessibility in Chromium: axe-core on the main pages of every persona (no serious or critical violation),
 and an invoice saisie completed with the keyboard only."""
 
+import os
 import re
 
 import pytest
@@ -14,6 +15,8 @@ from choeur.works.models import Dossier
 from tests.portal.axe import axe_source, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = os.environ.get("CHOEUR_SCREENSHOTS")
 
 MARCHAND = "philippe.marchand@fournitures-marchand.example"
 COMMUNE = "isabelle.fontaine@valfleurie.example"
@@ -135,12 +138,24 @@ def test_an_invoice_saisie_completed_with_the_keyboard_only(page):
     _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
     page.keyboard.press("Enter")
 
-    # Step 2: references.
+    # Step 2: references; each field has its « ? » (opened here with the keyboard).
     page.wait_for_url("**/etape/2/")
+    _tab_to(page, page.locator("summary[title='Aide : Numéro de facture']"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("unique pour votre structure : il ne peut servir qu'une fois")).to_be_visible()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/saisie-aide-1280.png", full_page=True)
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.screenshot(path=f"{SHOTS}/saisie-aide-375.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
     _tab_to(page, page.get_by_label("Numéro de facture"))
     page.keyboard.type("CLAVIER-2026-001")
     _tab_to(page, page.get_by_label("Date de facture"))
-    page.keyboard.type((timezone.localdate() - datetime.timedelta(days=1)).strftime("%d%m%Y"))
+    # A date whose day equals its month reads the same whatever order the browser's date field shows.
+    today = timezone.localdate()
+    invoice_date = max(d for d in (datetime.date(today.year - 1, 12, 12), *[datetime.date(today.year, k, k)
+                       for k in range(1, 13)]) if d < today)  # fmt: skip
+    page.keyboard.type(invoice_date.strftime("%d%m%Y"))
     _tab_to(page, page.get_by_label("Mode de paiement"))
     page.keyboard.type("Vir")
     _tab_to(page, page.get_by_role("button", name="Enregistrer et continuer"))
@@ -170,3 +185,4 @@ def test_an_invoice_saisie_completed_with_the_keyboard_only(page):
     invoice = Invoice.objects.get(number="CLAVIER-2026-001")
     assert invoice.status == InvoiceStatus.MISE_A_DISPOSITION
     assert str(invoice.total_ttc) == "54.00"
+    assert invoice.invoice_date == invoice_date

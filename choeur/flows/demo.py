@@ -11,6 +11,7 @@ Idempotent: a flow whose bytes the supplier already deposited is left alone (flo
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -67,6 +68,10 @@ def _integrated_cii() -> bytes | None:
 
 def _deposit(content: bytes, filename: str, report: DemoFlowsReport) -> Flow | None:
     supplier = _structure(SUPPLIER)
+    # Already deposited: left alone (depositing the same bytes again would log it, or re-queue an incident).
+    if Flow.objects.filter(structure=supplier, sha256=hashlib.sha256(content).hexdigest()).exists():
+        report.kept += 1
+        return None
     flow, created = flow_deposit(
         structure=supplier, content=content, filename=filename, channel=Channel.PORTAIL, by_user=_person(SUPPLIER)
     )

@@ -8,17 +8,39 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 CHOEUR_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM := /usr/bin/chromium
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+LOCK_FLAGS = --universal --python-version 3.12 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
-.PHONY: venv run test test-sqlite test-postgres lint format bench chromium migrate clean
+.PHONY: venv lock lock-check run test test-sqlite test-postgres lint format bench chromium migrate clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installed from the lock (exact versions, every file checked against its SHA-256), so that two machines
+# get the same dependencies; the project itself goes on top without resolving anything again.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -n "$(PYTHON)" || { echo "Python 3.12 ou plus est requis (pyenv install 3.12)."; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Regenerates both locks from pyproject.toml (after adding or raising a dependency), with uv from PyPI.
+# UPGRADE=1 takes the newest versions allowed; otherwise the locked ones are kept where still allowed.
+lock:
+	@command -v uv >/dev/null 2>&1 || test -x $(BIN)/uv || { test -d $(VENV) || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	$(eval UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv))
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra prod -o $(LOCK)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra prod --extra dev --extra bench -o $(DEV_LOCK)
+
+# What a fresh machine does: a new venv, the production lock from PyPI only (this machine's pip mirrors and
+# caches ignored), the project on top, `choeur check`. Takes a minute or two and downloads ~150 Mo.
+lock-check:
+	rm -rf /tmp/choeur-lock-check && $(PYTHON) -m venv /tmp/choeur-lock-check/venv
+	PIP_CONFIG_FILE=/dev/null /tmp/choeur-lock-check/venv/bin/python -m pip install --quiet --isolated --no-cache-dir \
+		--index-url https://pypi.org/simple --require-hashes -r $(LOCK)
+	PIP_CONFIG_FILE=/dev/null /tmp/choeur-lock-check/venv/bin/python -m pip install --quiet --isolated --no-deps .
+	CHOEUR_VAR_DIR=/tmp/choeur-lock-check/var /tmp/choeur-lock-check/venv/bin/choeur check
 
 # Browser tests drive Debian's Chromium; never a browser download.
 chromium:

@@ -17,3 +17,11 @@ ALL.append(dashboard.run)
 from bench import api_reads  # noqa: E402
 
 ALL.append(api_reads.run)
+
+from bench import engagements  # noqa: E402
+
+ALL.append(engagements.run)
+
+from bench import native_cii  # noqa: E402
+
+ALL.append(native_cii.run)

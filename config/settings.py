@@ -179,6 +179,8 @@ CHOEUR_REAUTH_SECONDS = env_int("CHOEUR_REAUTH_SECONDS", 5 * 60)
 # French CTC rules (BR-FR) on deposited invoices: warnings by default, as Chorus Pro does not apply them to B2G;
 # true makes them reject the invoice (docs/validation.md).
 CHOEUR_BR_FR_BLOCKING = env_bool("CHOEUR_BR_FR_BLOCKING", False)
+# Who judges the EN 16931 rules (choeur/flows/validation/engines.py): auto (native when available), native, official.
+CHOEUR_VALIDATION_ENGINE = env("CHOEUR_VALIDATION_ENGINE", "auto")
 
 # API protection (choeur/api/limits.py) and webhooks (choeur/api/webhooks.py).
 CHOEUR_API_RATE_LIMIT = env("CHOEUR_API_RATE_LIMIT", "600/min")
@@ -266,8 +268,12 @@ OAUTH2_PROVIDER = {
         "structures:read": "Lire les structures",
         "invoices:read": "Lire les factures",
         "invoices:write": "Déposer et traiter des factures",
+        "engagements:read": "Lire les engagements juridiques",
+        "engagements:write": "Enregistrer et importer les engagements juridiques",
         "flows:write": "Déposer des flux",
         "webhooks:manage": "Gérer les webhooks",
+        "sollicitations:read": "Lire les sollicitations",
+        "sollicitations:write": "Envoyer des sollicitations et y répondre",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": False,
@@ -305,8 +311,10 @@ LOGGING = {
 
 # Flows (dépôt de flux, see docs/flows.md). Chorus Pro caps an invoice with its attachments at 120 Mo.
 CHOEUR_FLOW_MAX_BYTES = env_int("CHOEUR_FLOW_MAX_BYTES", 120 * 1024 * 1024)
-# A worker owns a flow for this long, renewed after each invoice; past it, the reconciler hands it on.
-CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 5 * 60)
+# A worker owns a flow for this long, renewed by its heartbeat (and by each batch of invoices); past it, the
+# reconciler (every 15 s) hands the flow on: a dead worker's flow is taken over within a minute.
+CHOEUR_FLOW_LEASE_SECONDS = env_int("CHOEUR_FLOW_LEASE_SECONDS", 30)
+CHOEUR_FLOW_HEARTBEAT_SECONDS = env_int("CHOEUR_FLOW_HEARTBEAT_SECONDS", 10)
 # After this many claims that did not finish, a flow ends IN_INCIDENTE.
 CHOEUR_FLOW_MAX_ATTEMPTS = env_int("CHOEUR_FLOW_MAX_ATTEMPTS", 3)
 # A flow waiting longer than this without being claimed is queued again by the reconciler.
@@ -319,3 +327,60 @@ CHOEUR_FLOW_RULES = env("CHOEUR_FLOW_RULES", "en16931")
 # Official artefact releases installed by the operator (`choeur artefacts install`), e.g. the CEN EN 16931 XSLTs
 # that no package ships: without them, CII is judged by the Factur-X EN 16931 rules (docs/validation.md).
 CHOEUR_ARTEFACTS_DIR = env("CHOEUR_ARTEFACTS_DIR", str(VAR_DIR / "artefacts"))
+# Signed checkpoints of the audit chain (core/audit_signing.py). The private key must live outside the
+# database (and, in production, outside the database's backups): a file readable by the platform only, created
+# with `choeur audit_key create`. The checkpoint file is the reference copy of the checkpoints.
+CHOEUR_AUDIT_SIGNING_KEY = env("CHOEUR_AUDIT_SIGNING_KEY", str(VAR_DIR / "keys" / "audit-ed25519.pem"))
+CHOEUR_AUDIT_PUBLIC_KEY = env("CHOEUR_AUDIT_PUBLIC_KEY", "")
+CHOEUR_AUDIT_CHECKPOINT_FILE = env("CHOEUR_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+CHOEUR_AUDIT_CHECKPOINT_MINUTES = env_int("CHOEUR_AUDIT_CHECKPOINT_MINUTES", 5)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scale-out and operations (docs/OPERATIONS.md « Plusieurs machines », « Sauvegarde et restauration »).
+# ---------------------------------------------------------------------------------------------------------------
+# PgBouncer in transaction mode: one server connection per transaction, so no state may outlive a transaction.
+# Django's server-side cursors (WITH HOLD, for .iterator()) and psycopg's automatic prepared statements would;
+# both are turned off. django-tasks-db claims tasks with SELECT … FOR UPDATE SKIP LOCKED inside one
+# transaction, and the audit chain locks its head row the same way: both are transaction-scoped and work.
+CHOEUR_PGBOUNCER = env_bool("CHOEUR_PGBOUNCER", False)
+if CHOEUR_PGBOUNCER and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# pg_dump / pg_restore (`choeur backup`, `choeur restore`) need a session of their own: behind PgBouncer, give
+# them PostgreSQL's own address here.
+CHOEUR_DIRECT_DATABASE_URL = env("CHOEUR_DIRECT_DATABASE_URL", "")
+# Optional read replica (a streaming standby): dashboards, search and API reads go to it, everything else and
+# anything inside a transaction to the primary (choeur/core/db_router.py).
+_READ_REPLICA_URL = env("CHOEUR_READ_REPLICA_URL", "")
+if _READ_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        _READ_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if CHOEUR_PGBOUNCER and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASE_ROUTERS = ["choeur.core.db_router.ReadReplicaRouter"]
+# Requests whose reads may go to the replica: regular expressions matched against « METHOD /path ».
+CHOEUR_READ_REPLICA_PATHS = env_list(
+    "CHOEUR_READ_REPLICA_PATHS",
+    [
+        r"^(GET|HEAD) /api/v1/",
+        r"^POST /cpro/[a-z]+/v1/(consulter|rechercher|lister)",
+        r"^GET /factures/(emises|recues|statistiques)/$",
+        r"^GET /(structures|aide)/rechercher/",
+    ],
+)
+if _READ_REPLICA_URL:
+    MIDDLEWARE.append("choeur.core.db_router.ReplicaReadsMiddleware")
+# S3-compatible storage, finer settings (the bucket and keys are above).
+if env("CHOEUR_S3_BUCKET", ""):
+    STORAGES["default"]["OPTIONS"]["region_name"] = env("CHOEUR_S3_REGION", "") or None
+    # "path" for MinIO, Garage, Ceph RGW or moto; "virtual" for AWS and most hosted offers.
+    STORAGES["default"]["OPTIONS"]["addressing_style"] = env("CHOEUR_S3_ADDRESSING_STYLE", "path")
+    STORAGES["default"]["OPTIONS"]["file_overwrite"] = False
+# Static files gathered outside var/ (e.g. into a read-only image by deploy/Containerfile at build time).
+STATIC_ROOT = Path(env("CHOEUR_STATIC_ROOT", str(STATIC_ROOT)))
+# Secret rotation: the previous keys, still accepted for what they signed (sessions, reset links) while it expires.
+SECRET_KEY_FALLBACKS = env_list("CHOEUR_SECRET_KEY_FALLBACKS", [])

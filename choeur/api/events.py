@@ -133,6 +133,47 @@ def flow_event_record(*, entry) -> list[ApiEvent]:
     return events
 
 
+def sollicitation_event_record(*, sollicitation, action: str, actor_role: str, event_key: str) -> list[ApiEvent]:
+    """Record the event of a sollicitation's creation or action for its sender and recipient structures."""
+    from choeur.api.webhooks import deliveries_create_for
+
+    data = {
+        "sollicitation": {
+            "id": sollicitation.pk,
+            "numero": sollicitation.numero,
+            "category": sollicitation.category.code,
+            "subcategory": sollicitation.subcategory.code,
+            "sender_structure_id": sollicitation.sender_structure_id,
+            "recipient_kind": sollicitation.recipient_kind,
+            "recipient_structure_id": sollicitation.recipient_structure_id,
+            "invoice_id": sollicitation.invoice_id,
+        },
+        "action": action,
+        "actor_role": actor_role,
+        "status": sollicitation.status,
+        "status_label": sollicitation.get_status_display(),
+    }
+    ids = [pk for pk in (sollicitation.sender_structure_id, sollicitation.recipient_structure_id) if pk]
+    events = _record(
+        structure_ids=list(dict.fromkeys(ids)),
+        type=ApiEvent.Type.SOLLICITATION_CHANGED,
+        source=f"sollicitation:{event_key}",
+        occurred_at=sollicitation.status_changed_at,
+        data=data,
+    )
+    deliveries_create_for(events)
+    return events
+
+
+def on_sollicitation_event(sender, sollicitation=None, action="", actor_role="", event_key="", **kwargs) -> None:
+    try:
+        sollicitation_event_record(
+            sollicitation=sollicitation, action=action, actor_role=actor_role, event_key=event_key
+        )
+    except Exception:  # an event must never break the sollicitation that was saved
+        logger.exception("Événement de la sollicitation %s non enregistré", getattr(sollicitation, "pk", None))
+
+
 def event_payload(event: ApiEvent) -> dict:
     """The JSON of an event, the same in the feed and in a webhook body."""
     return {

@@ -88,6 +88,7 @@ class ApiEvent(models.Model):
     class Type(models.TextChoices):
         INVOICE_STATUS_CHANGED = "invoice.status_changed", "Changement de statut d'une facture"
         FLOW_STATE_CHANGED = "flow.state_changed", "Changement d'état d'un flux"
+        SOLLICITATION_CHANGED = "sollicitation.changed", "Nouvelle sollicitation, message ou changement d'état"
 
     structure = models.ForeignKey("directory.Structure", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=40, choices=Type.choices)

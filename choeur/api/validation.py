@@ -69,7 +69,8 @@ def _shown(value: Any) -> str:
     """A short, safe rendering of a received value for the message."""
     if isinstance(value, (dict, list)):
         return "un objet JSON" if isinstance(value, dict) else "une liste JSON"
-    text = json.dumps(value, ensure_ascii=False)
+    # default=str: a value pydantic has already converted (a Decimal, a date) must still be shown, never crash.
+    text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 40 else text[:37] + "…"
 
 

@@ -114,6 +114,23 @@ def _forbidden_address(address: str) -> bool:
     )
 
 
+def _numeric_host(host: str) -> str | None:
+    """The address a numeric host stands for, in every spelling a resolver accepts, or None for a name.
+
+    `2130706433`, `0x7f.1`, `017700000001` and `127.1` are all 127.0.0.1 to getaddrinfo (the inet_aton forms):
+    they must be judged as the address they reach, not as names."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefx." for c in host) and host[0].isdigit():
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def webhook_url_clean(url: str) -> str:
     """The URL, or a French ApplicationError (field `url`): http(s), a host, no credentials, and in production
     no literal private address (names are checked again when delivering, once resolved)."""
@@ -145,11 +162,12 @@ def webhook_url_clean(url: str) -> str:
     if port == 0:
         raise ApplicationError("Le port de l'URL est invalide.", field="url")
     if not allow_private():
-        host = parts.hostname
-        try:
-            literal = _forbidden_address(host)
-        except ValueError:
-            literal = host.lower() == "localhost" or host.lower().endswith(".localhost")
+        host = parts.hostname.rstrip(".").lower()
+        address = _numeric_host(host)
+        if address is not None:
+            literal = _forbidden_address(address)
+        else:
+            literal = host == "localhost" or host.endswith(".localhost")
         if literal:
             raise ApplicationError(
                 "Cette adresse est privée ou locale : les webhooks ne partent que vers des adresses publiques.",

@@ -80,6 +80,34 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head (core.audit_signing): entry id, its hash, the entries up to it.
+
+    `payload` is the exact canonical JSON that was signed (Ed25519, key outside the database), `signature` its
+    base64 signature; the other columns repeat it for queries. A copy of each checkpoint is appended to a file
+    outside the database, which is the reference when present."""
+
+    sequence = models.PositiveIntegerField(unique=True)
+    entry_id = models.BigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    entries = models.PositiveBigIntegerField()
+    signed_at = models.DateTimeField(db_index=True)
+    key_id = models.CharField(max_length=16)
+    payload = models.TextField()
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name = "point de contrôle signé du journal d'audit"
+        verbose_name_plural = "points de contrôle signés du journal d'audit"
+
+    def __str__(self):
+        return f"Point de contrôle n°{self.sequence} (entrée n°{self.entry_id})"
+
+    def as_record(self) -> dict:
+        return {"payload": json.loads(self.payload), "signature": self.signature}
+
+
 class StoredFile(models.Model):
     """A document stored once, under its SHA-256 (content addressing through Django STORAGES).
 

@@ -24,6 +24,7 @@ from choeur.directory.enums import DEFAULT_SERVICE_CODE, StructureKind
 from choeur.directory.identifiers import clean_identifier
 from choeur.directory.models import (
     BankAccount,
+    EngagementJuridique,
     EspaceSubscription,
     ManagerAction,
     Rattachement,
@@ -263,3 +264,12 @@ class ManagerActionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "structure", "actor", "action", "description")
     list_filter = ("action",)
     search_fields = ("structure__raison_sociale", "description")
+
+
+@admin.register(EngagementJuridique)
+class EngagementJuridiqueAdmin(admin.ModelAdmin):
+    list_display = ("number", "structure", "supplier", "type", "amount_ttc", "currency", "notified_on", "state")
+    list_filter = ("state", "type")
+    search_fields = ("number", "structure__raison_sociale", "supplier__raison_sociale", "supplier__identifier")
+    raw_id_fields = ("structure", "supplier", "service", "document", "created_by")
+    date_hierarchy = "notified_on"

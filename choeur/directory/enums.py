@@ -88,3 +88,19 @@ DEFAULT_ESPACES_PUBLIC = (
 )
 # Every validated user of a structure is subscribed to these without asking (Chorus Pro v2.0).
 ESPACES_FOR_EVERY_USER = (EspaceCode.SOLLICITATIONS_EMISES, EspaceCode.SOLLICITATIONS_RECUES)
+
+
+class EngagementType(models.TextChoices):
+    """`libelleTypeEngagementJuridique` (chorus-pro.md §8.6: BON_DE_COMMANDE seen in the samples)."""
+
+    BON_DE_COMMANDE = "BON_DE_COMMANDE", "Bon de commande"
+    MARCHE = "MARCHE", "Marché"
+    CONTRAT = "CONTRAT", "Contrat"
+
+
+class EngagementState(models.TextChoices):
+    """`etatCourantEngagementJuridique` / `libelleEtatCourantEJ` (COMMANDE in the samples)."""
+
+    COMMANDE = "COMMANDE", "Commandé"
+    CLOTURE = "CLOTURE", "Clôturé"
+    ANNULE = "ANNULE", "Annulé"

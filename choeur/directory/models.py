@@ -9,6 +9,8 @@ from django.utils import timezone
 from choeur.directory.enums import (
     DEFAULT_SERVICE_CODE,
     GESTIONNAIRE_ROLES,
+    EngagementState,
+    EngagementType,
     EspaceCode,
     Habilitation,
     IdentifierType,
@@ -345,3 +347,71 @@ class ApiClient(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class EngagementJuridiqueQuerySet(models.QuerySet):
+    def of_buyers(self, structures):
+        return self.filter(structure__in=structures)
+
+    def addressed_to(self, structures):
+        return self.filter(supplier__in=structures)
+
+
+class EngagementJuridique(models.Model):
+    """An engagement juridique (EJ) of a public structure: the purchase commitment (bon de commande, marché)
+    whose number the supplier's invoices carry (`numeroBonCommande`, chorus-pro.md §3.2, §8.6).
+
+    The buyer's referential lives here; what invoices consumed of it (invoiced, validated, paid) is read from
+    the invoices (`invoices.selectors.engagement_consumptions`), which match it by recipient, supplier and
+    number.
+    """
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="engagements", verbose_name="structure publique"
+    )
+    number = models.CharField("numéro d'engagement", max_length=50)
+    type = models.CharField(
+        "type d'engagement", max_length=20, choices=EngagementType.choices, default=EngagementType.BON_DE_COMMANDE
+    )
+    supplier = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="engagements_received", verbose_name="fournisseur"
+    )
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="engagements",
+        verbose_name="service exécutant",
+    )
+    numero_marche = models.CharField("numéro de marché", max_length=50, blank=True)
+    label = models.CharField("objet", max_length=255, blank=True)
+    amount_ttc = models.DecimalField("montant TTC", max_digits=19, decimal_places=2)
+    currency = models.CharField("devise", max_length=3, default="EUR")
+    notified_on = models.DateField("date de notification")
+    state = models.CharField(
+        "état", max_length=10, choices=EngagementState.choices, default=EngagementState.COMMANDE, db_index=True
+    )
+    document = models.ForeignKey(
+        "core.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="PDF"
+    )
+    document_name = models.CharField("nom du PDF", max_length=50, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EngagementJuridiqueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "engagement juridique"
+        verbose_name_plural = "engagements juridiques"
+        ordering = ["structure_id", "-notified_on", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "number"], name="directory_engagement_unique_number"),
+        ]
+        indexes = [models.Index(fields=["supplier", "state"], name="directory_engagement_supplier")]
+
+    def __str__(self):
+        return f"{self.number} — {self.structure.designation}"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from choeur.flows.models import Flow, FlowItem
+from choeur.flows.models import Flow, FlowItem, Revalidation
 
 
 class FlowItemInline(admin.TabularInline):
@@ -45,6 +45,20 @@ class FlowItemAdmin(admin.ModelAdmin):
     search_fields = ("flow__numero_flux_depot", "invoice_number", "supplier_identifier", "recipient_identifier")
     raw_id_fields = ("flow", "invoice")
     readonly_fields = [f.name for f in FlowItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Revalidation)
+class RevalidationAdmin(admin.ModelAdmin):
+    """Re-validations are run by `choeur revalidate`: the admin shows them, verdicts filtered by invoice."""
+
+    list_display = ("started_at", "reason", "engine", "rules", "checked", "invalid_count", "changed_count")
+    readonly_fields = [f.name for f in Revalidation._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -180,3 +180,53 @@ class FlowItem(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status != ItemStatus.EN_COURS
+
+
+class Revalidation(models.Model):
+    """One re-judgement of the archived invoices (a rule set changed, an engine was replaced): when, why, with
+    what, and how many verdicts changed. Its verdicts are `RevalidationVerdict` rows."""
+
+    reason = models.CharField("motif", max_length=255, blank=True)
+    engine = models.CharField("moteur", max_length=20)
+    rules = models.CharField("jeu de règles", max_length=20)
+    # [{layer, name, version, sha256, engine}] — what judged, as the reports recorded it.
+    rule_sets = models.JSONField("jeux de règles appliqués", default=list, blank=True)
+    started_at = models.DateTimeField("début", default=timezone.now)
+    finished_at = models.DateTimeField("fin", null=True, blank=True)
+    checked = models.PositiveIntegerField("factures rejugées", default=0)
+    valid_count = models.PositiveIntegerField("conformes", default=0)
+    invalid_count = models.PositiveIntegerField("non conformes", default=0)
+    changed_count = models.PositiveIntegerField("verdicts changés", default=0)
+
+    class Meta:
+        verbose_name = "revalidation des factures archivées"
+        verbose_name_plural = "revalidations des factures archivées"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Revalidation du {self.started_at:%d/%m/%Y %H:%M} ({self.checked} factures)"
+
+
+class RevalidationVerdict(models.Model):
+    """The verdict of one archived invoice in a re-validation, beside its previous one."""
+
+    revalidation = models.ForeignKey(Revalidation, on_delete=models.CASCADE, related_name="verdicts")
+    invoice = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.CASCADE, related_name="revalidation_verdicts", verbose_name="facture"
+    )
+    valid = models.BooleanField("conforme")
+    previous_valid = models.BooleanField("conforme auparavant")
+    # [{rule, severity, message, location, layer}] — the blocking findings of the new verdict.
+    errors = models.JSONField("anomalies bloquantes", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "verdict de revalidation"
+        verbose_name_plural = "verdicts de revalidation"
+        constraints = [
+            models.UniqueConstraint(fields=["revalidation", "invoice"], name="flows_revalidation_verdict_unique")
+        ]
+        indexes = [models.Index(fields=["invoice", "-revalidation"], name="flows_reval_invoice_latest")]
+
+    @property
+    def changed(self) -> bool:
+        return self.valid != self.previous_valid

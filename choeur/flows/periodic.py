@@ -8,7 +8,7 @@ from choeur.flows.services import flows_reconcile
 
 @periodic(
     name="flows.reconcile",
-    every=timedelta(minutes=1),
+    every=timedelta(seconds=15),
     description="Remet en file les flux abandonnés par un traitement interrompu.",
 )
 def reconcile(*, now, since):

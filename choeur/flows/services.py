@@ -19,15 +19,16 @@ from choeur.core.errors import ApplicationError
 from choeur.core.files import file_store
 from choeur.core.models import AuditEntry
 from choeur.flows.enums import Channel, FlowState, SyntaxeFlux
-from choeur.flows.models import Flow, flow_number
-from choeur.flows.worker import (
+from choeur.flows.leases import (
     LeaseLost,
     flow_claim,
     flow_mark_incident,
     flow_release_after_failure,
-    flow_run,
+    lease_heartbeat,
     worker_identity,
 )
+from choeur.flows.models import Flow, flow_number
+from choeur.flows.worker import flow_run
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +209,8 @@ def flow_process(
         flow_mark_incident(flow_id=flow.pk, message=_interrupted_message(flow, flow.attempts - 1), only_if_owner=owner)
         return FlowState.IN_INCIDENTE
     try:
-        return flow_run(flow=flow, owner=owner, validator=validator, invoice_creator=invoice_creator)
+        with lease_heartbeat(flow_id=flow.pk, owner=owner):
+            return flow_run(flow=flow, owner=owner, validator=validator, invoice_creator=invoice_creator)
     except LeaseLost:
         logger.warning("Flux %s : bail perdu, un autre traitement a repris la main.", flow_id)
         return ""
@@ -307,7 +309,7 @@ def _fail_orphan_task_rows(flow_id: int) -> None:
     orphans.update(
         status=TaskResultStatus.FAILED,
         finished_at=timezone.now(),
-        exception_class_path="choeur.flows.worker.LeaseLost",
+        exception_class_path="choeur.flows.leases.LeaseLost",
         traceback=f"Travailleur arrêté pendant le traitement (processus {os.getpid()} : bail expiré, flux repris).",
     )
 

@@ -19,27 +19,24 @@ import hashlib
 import io
 import logging
 import os
-import socket
 import tarfile
 import time
-import traceback
-import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from choeur.core.audit import audit_deferred, audit_log
 from choeur.core.errors import ApplicationError
 from choeur.core.tasks import tasks_batched, tasks_batched_discard, tasks_batched_mark
 from choeur.flows.enums import ErrorNature, FlowState, ItemStatus
+from choeur.flows.leases import lease_renew, technical_error
 from choeur.flows.models import Flow, FlowItem
 from choeur.invoices.services import invoice_lookups_memoised
 
@@ -52,10 +49,6 @@ STEP_DELAY_ENV = "CHOEUR_TEST_FLOW_STEP_DELAY"
 BATCH_SECONDS = 1.0
 
 
-class LeaseLost(Exception):
-    """Another worker took the flow over (our lease expired): stop without writing anything more."""
-
-
 class FlowRejected(Exception):
     """The flow as a whole is refused (unreadable container, wrong syntaxeFlux, no invoice in it)."""
 
@@ -63,20 +56,6 @@ class FlowRejected(Exception):
         super().__init__("; ".join(error["libelleErreur"] for error in errors))
         self.errors = errors
         self.detected = detected
-
-
-def technical_error(code: str, message: str, nature: str = ErrorNature.TECHNIQUE) -> dict[str, str]:
-    """One entry of `listeErreurTechnique`."""
-    return {"codeErreur": code, "libelleErreur": message, "natureErreur": str(nature)}
-
-
-def worker_identity() -> str:
-    """`host:pid:random`, unique per process start: a restarted worker never passes for its dead self."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _lease_deadline():
-    return timezone.now() + timedelta(seconds=settings.CHOEUR_FLOW_LEASE_SECONDS)
 
 
 # --- What the validation engine tells us about one invoice ------------------------------------------------
@@ -182,102 +161,6 @@ def default_invoice_creator() -> Callable[..., Any]:
 # --- Claim, lease, release ----------------------------------------------------------------------------------
 
 
-def flow_claim(*, flow_id: int, owner: str) -> Flow | None:
-    """Take the flow for `owner` if it is waiting, or being processed under an expired lease.
-
-    One conditional UPDATE decides between competing workers: exactly one of them sees a row count of 1.
-    """
-    now = timezone.now()
-    claimable = Q(state=FlowState.IN_EN_ATTENTE_TRAITEMENT_CPP) | Q(
-        state=FlowState.IN_EN_COURS_TRAITEMENT_CPP, lease_expires_at__lt=now
-    )
-    claimed = (
-        Flow.objects.filter(pk=flow_id)
-        .filter(claimable)
-        .update(
-            state=FlowState.IN_EN_COURS_TRAITEMENT_CPP,
-            state_changed_at=now,
-            lease_owner=owner,
-            lease_expires_at=_lease_deadline(),
-            attempts=F("attempts") + 1,
-        )
-    )
-    if claimed != 1:
-        return None
-    flow = Flow.objects.select_related("structure", "file", "deposited_by").get(pk=flow_id)
-    if flow.processing_started_at is None:
-        Flow.objects.filter(pk=flow_id).update(processing_started_at=now)
-        flow.processing_started_at = now
-    return flow
-
-
-def _renew_lease(flow_id: int, owner: str) -> None:
-    """Extend our lease — only if it is still ours. Called inside each write transaction, it also fences
-    the writes of a worker presumed dead: they roll back with LeaseLost."""
-    renewed = Flow.objects.filter(pk=flow_id, lease_owner=owner, state=FlowState.IN_EN_COURS_TRAITEMENT_CPP).update(
-        lease_expires_at=_lease_deadline()
-    )
-    if renewed != 1:
-        raise LeaseLost(f"Le flux {flow_id} a été repris par un autre traitement.")
-
-
-def flow_mark_incident(
-    *, flow_id: int, message: str, only_if_owner: str | None = None, lease_expired_before=None
-) -> bool:
-    """IN_INCIDENTE: a technical failure we gave up on. The depositor must deposit the file again
-    (flow_deposit re-queues an IN_INCIDENTE flow)."""
-    now = timezone.now()
-    query = Flow.objects.filter(pk=flow_id).exclude(
-        state__in=[FlowState.IN_INTEGRE, FlowState.IN_INTEGRE_PARTIEL, FlowState.IN_REJETE]
-    )
-    if only_if_owner is not None:
-        query = query.filter(lease_owner=only_if_owner)
-    if lease_expired_before is not None:
-        query = query.filter(state=FlowState.IN_EN_COURS_TRAITEMENT_CPP, lease_expires_at__lt=lease_expired_before)
-    with transaction.atomic():
-        changed = query.update(
-            state=FlowState.IN_INCIDENTE,
-            state_changed_at=now,
-            processed_at=now,
-            lease_owner="",
-            lease_expires_at=None,
-            technical_errors=[technical_error("INCIDENT_TECHNIQUE", message)],
-        )
-        if changed:
-            flow = Flow.objects.get(pk=flow_id)
-            audit_log(
-                action="flows.flow.incident",
-                structure_id=flow.structure_id,
-                target=flow,
-                data={"numero_flux_depot": flow.numero_flux_depot, "attempts": flow.attempts, "message": message},
-            )
-    return bool(changed)
-
-
-def flow_release_after_failure(*, flow: Flow, owner: str, exc: BaseException) -> str:
-    """After an unexpected exception: back to the queue for another attempt, or IN_INCIDENTE when the
-    attempts are spent. Returns the new state (or "" if the flow was no longer ours)."""
-    detail = "".join(traceback.format_exception(exc))[-4000:]
-    if flow.attempts >= settings.CHOEUR_FLOW_MAX_ATTEMPTS:
-        message = (
-            f"Le traitement du flux a échoué {flow.attempts} fois sur une erreur technique de la plateforme. "
-            "Déposez de nouveau le fichier ; si l'incident se répète, contactez l'assistance en citant le "
-            f"numéro de flux {flow.numero_flux_depot}."
-        )
-        Flow.objects.filter(pk=flow.pk, lease_owner=owner).update(last_error=detail)
-        return (
-            FlowState.IN_INCIDENTE if flow_mark_incident(flow_id=flow.pk, message=message, only_if_owner=owner) else ""
-        )
-    released = Flow.objects.filter(pk=flow.pk, lease_owner=owner, state=FlowState.IN_EN_COURS_TRAITEMENT_CPP).update(
-        state=FlowState.IN_EN_ATTENTE_TRAITEMENT_CPP,
-        state_changed_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
-        last_error=detail,
-    )
-    return FlowState.IN_EN_ATTENTE_TRAITEMENT_CPP if released else ""
-
-
 # --- Processing ----------------------------------------------------------------------------------------------
 
 
@@ -292,7 +175,7 @@ def _step_delay() -> float:
 def _reject_flow(*, flow: Flow, owner: str, errors: list[dict[str, str]], detected: str = "") -> str:
     now = timezone.now()
     with transaction.atomic():
-        _renew_lease(flow.pk, owner)
+        lease_renew(flow.pk, owner)
         Flow.objects.filter(pk=flow.pk).update(
             state=FlowState.IN_REJETE,
             state_changed_at=now,
@@ -616,9 +499,20 @@ def _integrate_document(
     document: DocumentView,
     invoice_creator: Callable[..., Any],
     lease_held: bool = False,
+    outcomes: list[FlowItem] | None = None,
 ) -> None:
     """One invoice: rejected with its findings, or created and linked — in one transaction with the lease
-    (`lease_held`: the caller's batch transaction renewed it, and holds the flow row until its commit)."""
+    (`lease_held`: the caller's batch transaction renewed it, and holds the flow row until its commit).
+    `outcomes`: the batch collects the item's outcome and writes every item of the batch in one statement,
+    in the same transaction (nothing reads the items before it commits)."""
+
+    def outcome(**values) -> None:
+        values["updated_at"] = timezone.now()
+        if outcomes is not None:
+            outcomes.append(FlowItem(pk=item_id, **values))
+        else:
+            FlowItem.objects.filter(pk=item_id).update(**values)
+
     if not document.valid or document.data is None:
         errors = document.errors
         if document.valid:
@@ -632,9 +526,12 @@ def _integrate_document(
                     "layer": "acheminement",
                 },
             ]
+        if outcomes is not None:
+            outcome(status=ItemStatus.REJETEE, invoice=None, errors=errors)
+            return
         with transaction.atomic():
             if not lease_held:
-                _renew_lease(flow.pk, owner)
+                lease_renew(flow.pk, owner)
             FlowItem.objects.filter(pk=item_id, status=ItemStatus.EN_COURS).update(
                 status=ItemStatus.REJETEE, errors=errors
             )
@@ -645,7 +542,7 @@ def _integrate_document(
     # the item is known to be pending: read under the lease this transaction holds.
     with transaction.atomic(savepoint=not lease_held):
         if not lease_held:
-            _renew_lease(flow.pk, owner)
+            lease_renew(flow.pk, owner)
             item = FlowItem.objects.select_for_update().get(pk=item_id)
             if item.status != ItemStatus.EN_COURS or item.invoice_id:
                 return  # Done by an earlier attempt.
@@ -676,19 +573,17 @@ def _integrate_document(
                     raise
         except ApplicationError as exc:
             tasks_batched_discard(mark)
-            FlowItem.objects.filter(pk=item_id).update(
+            outcome(
                 status=ItemStatus.REJETEE,
+                invoice=None,
                 errors=[
                     *[e for e in document.errors if e["severity"] not in ("fatal", "error")],
                     *_routing_errors(exc),
                 ],
-                updated_at=timezone.now(),
             )
             return
         # Warnings of the validation engine stay visible in the CR of an integrated invoice.
-        FlowItem.objects.filter(pk=item_id).update(
-            status=ItemStatus.INTEGREE, invoice=invoice, errors=document.errors, updated_at=timezone.now()
-        )
+        outcome(status=ItemStatus.INTEGREE, invoice=invoice, errors=document.errors)
 
 
 def _conclude(*, flow: Flow, owner: str) -> str:
@@ -707,7 +602,7 @@ def _conclude(*, flow: Flow, owner: str) -> str:
         state = FlowState.IN_INTEGRE_PARTIEL
     now = timezone.now()
     with transaction.atomic():
-        _renew_lease(flow.pk, owner)
+        lease_renew(flow.pk, owner)
         Flow.objects.filter(pk=flow.pk).update(
             state=state, state_changed_at=now, processed_at=now, lease_owner="", lease_expires_at=None
         )
@@ -744,7 +639,7 @@ def flow_run(
         return _reject_flow(flow=flow, owner=owner, errors=rejection.errors, detected=rejection.detected)
     detected = Counter(d.syntaxe_flux for d in documents if d.syntaxe_flux).most_common(1)
     with transaction.atomic():
-        _renew_lease(flow.pk, owner)
+        lease_renew(flow.pk, owner)
         Flow.objects.filter(pk=flow.pk).update(
             syntaxe_flux_detected=detected[0][0] if detected else "", document_count=len(documents)
         )
@@ -795,7 +690,8 @@ def _integrate_batches(
         started = time.monotonic()
         # Side effects (status changes, renderings) enqueued once per batch and kind, not per invoice.
         with transaction.atomic(), audit_deferred(), tasks_batched():
-            _renew_lease(flow.pk, owner)
+            lease_renew(flow.pk, owner)
+            outcomes: list[FlowItem] = []
             while pending:
                 document = pending.pop(0)
                 if delay:
@@ -807,6 +703,8 @@ def _integrate_batches(
                     document=document,
                     invoice_creator=invoice_creator,
                     lease_held=True,
+                    outcomes=outcomes,
                 )
                 if time.monotonic() - started >= BATCH_SECONDS:
                     break
+            FlowItem.objects.bulk_update(outcomes, ["status", "invoice", "errors", "updated_at"])

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from choeur.core.audit import GENESIS_HASH
+from choeur.core.audit_signing import checkpoint_covering
 from choeur.core.models import AuditChainHead, AuditEntry
 from choeur.invoices.enums import InvoiceStatus
 from choeur.invoices.lifecycle import payment_status_hidden, status_for_supplier
@@ -124,6 +125,12 @@ def audit_trail_data(*, invoice: Invoice, for_supplier: bool = False) -> dict:
             if document.get("statut_lors_de_l_ajout") == InvoiceStatus.MISE_EN_PAIEMENT:
                 document["statut_lors_de_l_ajout"] = status
     problems = _verify_entries(entries)
+    checkpoint = checkpoint_covering(entries[-1].pk) if entries else None
+    if checkpoint is not None and not (checkpoint["signature_valide"] and checkpoint["entree_conforme"]):
+        problems.append(
+            f"Point de contrôle signé n°{checkpoint['numero']} : "
+            + ("signature invalide." if not checkpoint["signature_valide"] else "le journal a été réécrit depuis.")
+        )
     altered = [d for d in documents if not d["intact"]]
     problems += [f"Document « {d['nom']} » ({d['role']}) : son empreinte ne correspond plus." for d in altered]
     main = next((d for d in documents if d["role"] in ("Document de facture", "Données structurées")), None)
@@ -205,10 +212,14 @@ def audit_trail_data(*, invoice: Invoice, for_supplier: bool = False) -> dict:
             "entrees_verifiees": len(entries),
             "documents_verifies": len(documents),
             "document_principal_intact": main["intact"] if main else None,
+            # The chain up to this invoice's last entry, signed outside the database (None: not signed yet).
+            "point_de_controle_signe": checkpoint,
             "methode": (
                 "Chaque entrée du journal porte l'empreinte SHA-256 de l'entrée précédente et de son propre contenu ; "
                 "chaque entrée est recalculée et comparée à ses voisines. Chaque document est relu et son empreinte "
-                "SHA-256 recalculée. La vérification de la chaîne entière se fait avec « choeur verify_audit »."
+                "SHA-256 recalculée. La tête de la chaîne est signée périodiquement (Ed25519, clé hors de la base) : "
+                "le point de contrôle qui couvre ces entrées est joint avec sa clé publique. La vérification de la "
+                "chaîne entière se fait avec « choeur verify_audit » ou, sur un export, hors ligne."
             ),
         },
     }

@@ -28,6 +28,7 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Que
 from django.utils import timezone
 
 from choeur.core.errors import ApplicationError
+from choeur.core.spreadsheets import csv_text, xlsx_cell
 from choeur.directory.enums import EspaceCode
 from choeur.directory.models import Service, Structure
 from choeur.invoices.enums import Cadre, InvoiceStatus, InvoiceType
@@ -485,7 +486,7 @@ def _csv_cell(value) -> str:
         return f"{value:.2f}".replace(".", ",")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
-    return str(value)
+    return csv_text(str(value))
 
 
 def export_csv(queryset: QuerySet[Invoice], *, side: str) -> Iterator[str]:
@@ -524,7 +525,7 @@ def export_xlsx(queryset: QuerySet[Invoice], *, side: str) -> bytes:
     for row in export_rows(queryset, side=side):
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = xlsx_cell(WriteOnlyCell(sheet), value)
             if isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
             elif isinstance(value, datetime.date):

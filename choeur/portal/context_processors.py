@@ -1,8 +1,9 @@
 from functools import cached_property
 
 from django.conf import settings
+from django.db.models import Q
 
-from choeur.directory.enums import EspaceCode
+from choeur.directory.enums import EspaceCode, StructureKind
 from choeur.directory.selectors import espaces_for_user, structures_managed_by, structures_of_user
 
 
@@ -41,6 +42,15 @@ class NavigationRights:
     @property
     def works(self) -> bool:
         return EspaceCode.FACTURES_TRAVAUX in self.espaces
+
+    @cached_property
+    def sollicitations_received(self) -> bool:
+        """« Sollicitations reçues »: public structures, maîtres d'œuvre, and the platform's support."""
+        if not getattr(self.user, "is_authenticated", False):
+            return False
+        if self.user.is_staff:
+            return True
+        return structures_of_user(user=self.user).filter(Q(kind=StructureKind.PUBLIQUE) | Q(is_moe=True)).exists()
 
     @property
     def invoices(self) -> bool:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("choeur.portal.raccordement_views.urls")),
     path("", include("choeur.portal.flows_views.urls")),
     path("", include("choeur.portal.invoices_views.urls")),
+    path("", include("choeur.portal.engagements_views.urls")),
     path("", include("choeur.portal.tracking_views.urls")),
     path("", include("choeur.portal.works_views.urls")),
     path("", include("choeur.portal.lifecycle_views.urls")),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("", include("choeur.portal.validation_views.urls")),
     path("", include("choeur.portal.aide_views.urls")),
     path("", include("choeur.portal.formation_views.urls")),
+    path("", include("choeur.portal.sollicitations_views.urls")),
 ]

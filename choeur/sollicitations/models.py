@@ -35,6 +35,9 @@ class SollicitationSubCategory(models.Model):
     libelle = models.CharField("libellé", max_length=150)
     is_active = models.BooleanField("active", default=True)
     position = models.PositiveSmallIntegerField("ordre", default=0)
+    # `dateCreation` and `dateDerniereModification` of the API's `ssCategorie`.
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
     class Meta:
         verbose_name = "sous-catégorie de sollicitation"
@@ -119,6 +122,18 @@ class Sollicitation(models.Model):
         "directory.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     invoice = models.ForeignKey("invoices.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A works dossier (its MOE or MOA is the recipient) and a structure the request is about; referenced by
+    # name only, so that this app imports neither `works` nor more of `directory` than it needs.
+    works_dossier = models.ForeignKey(
+        "works.Dossier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    about_structure = models.ForeignKey(
+        "directory.Structure", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A platform request (creation of a public structure, new gestionnaire principal): the fields asked for,
+    # and what processing it produced.
+    request_data = models.JSONField("données de la demande", default=dict, blank=True)
+    processed_at = models.DateTimeField("demande traitée le", null=True, blank=True)
     created_at = models.DateTimeField("date de dépôt", default=timezone.now, db_index=True)
     first_answer_at = models.DateTimeField("première réponse", null=True, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -198,6 +213,41 @@ class SollicitationAttachment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SollicitationNotification(models.Model):
+    """One notice of a sollicitation event for one person (notification preference « SOLLICITATIONS »,
+    e-mailed at once or in the weekly digest) or for an e-mail address alone (not-connected sender)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField("adresse électronique", blank=True)
+    sollicitation = models.ForeignKey(Sollicitation, on_delete=models.CASCADE, related_name="notifications")
+    event_key = models.CharField("événement", max_length=60)
+    title = models.CharField("titre", max_length=255)
+    body = models.TextField("message", blank=True)
+    url = models.CharField("lien", max_length=255, blank=True)
+    frequency = models.CharField("envoi par courriel", max_length=10)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    emailed_at = models.DateTimeField("envoyée par courriel le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification de sollicitation"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "user"], condition=Q(user__isnull=False), name="sollicitations_notif_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["event_key", "email"],
+                condition=Q(user__isnull=True),
+                name="sollicitations_notif_unique_email",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
 
 
 class SollicitationStatusChange(models.Model):

@@ -21,6 +21,8 @@ from choeur.sollicitations.models import (
     SollicitationMessage,
     SollicitationSubCategory,
 )
+from choeur.sollicitations.notifications import sollicitation_event_on_commit
+from choeur.sollicitations.platform_requests import platform_request_clean
 from choeur.sollicitations.workflow import TRANSITIONS_BY_NAME, roles_of, sollicitation_transition
 
 MAX_ATTACHMENTS = 5
@@ -62,11 +64,11 @@ def _author_label(user, structure: Structure | None) -> str:
     return f"{who} ({structure.designation})" if structure is not None else who
 
 
-def _write_message(*, sollicitation, by, role, action, body, files, structure=None) -> SollicitationMessage:
+def _write_message(*, sollicitation, by, role, action, body, files, structure=None, label="") -> SollicitationMessage:
     message = SollicitationMessage.objects.create(
         sollicitation=sollicitation,
         author_user=by if getattr(by, "pk", None) else None,
-        author_label=_author_label(by, structure),
+        author_label=label or _author_label(by, structure),
         author_role=role,
         action=action,
         body=body,
@@ -97,6 +99,35 @@ def resolve_recipient(*, structure: Structure) -> tuple[Structure, Service | Non
     return structure, (desk.service if desk is not None else None)
 
 
+def _works_recipient(*, by, sender_structure, dossier, recipient):
+    """The MOE or MOA of the dossier's market the sender writes to; the sender must see the dossier."""
+    if sender_structure is None:
+        raise ApplicationError(
+            "Dossier de travaux : choisissez la structure au nom de laquelle vous écrivez.", field="sender_structure"
+        )
+    # The dossier's own queryset says who may see it (this app does not import `works`).
+    if not type(dossier).objects.of_structures([sender_structure]).filter(pk=dossier.pk).exists():
+        raise PermissionDeniedError("Dossier de travaux : il n'est pas un dossier de votre structure.")
+    parties = {
+        p.structure_id: p for p in dossier.marche.parties.select_related("structure") if p.role in ("MOE", "MOA")
+    }
+    if recipient is None:
+        moe = next((p for p in parties.values() if p.role == "MOE"), None)
+        moa = next((p for p in parties.values() if p.role == "MOA"), None)
+        chosen = moe if moe is not None and moe.structure_id != sender_structure.pk else moa
+        if chosen is None:
+            raise ApplicationError(
+                "Destinataire : ce marché n'a ni maître d'œuvre ni maître d'ouvrage.", field="recipient_structure"
+            )
+        recipient = chosen.structure
+    elif recipient.pk not in parties:
+        raise ApplicationError(
+            "Destinataire : choisissez le maître d'œuvre ou le maître d'ouvrage du marché.",
+            field="recipient_structure",
+        )
+    return recipient
+
+
 def sollicitation_create(
     *,
     by,
@@ -109,6 +140,10 @@ def sollicitation_create(
     reference: str = "",
     attachments: Sequence[tuple[str, bytes]] = (),
     sender_email: str = "",
+    works_dossier=None,
+    about_structure: Structure | None = None,
+    request_data: dict | None = None,
+    api_structure: Structure | None = None,
 ) -> Sollicitation:
     """Open a sollicitation. The catégorie routes it: to support, or to the recipient structure's desk.
 
@@ -125,8 +160,14 @@ def sollicitation_create(
             "Sous-catégorie : elle n'est plus proposée ; choisissez-en une autre.", field="subcategory"
         )
     connected = getattr(by, "is_authenticated", False)
-    if sender_structure is not None and (
-        not connected or not Structure.objects.of_user(by).filter(pk=sender_structure.pk).exists()
+    if api_structure is not None:
+        # Through the API: the caller's structure writes, its technical account is the author.
+        by, connected, sender_structure = None, False, api_structure
+        sender_email = sender_email or api_structure.email or "api@choeur.invalid"
+    if (
+        sender_structure is not None
+        and api_structure is None
+        and (not connected or not Structure.objects.of_user(by).filter(pk=sender_structure.pk).exists())
     ):
         raise PermissionDeniedError(
             f"Structure émettrice : vous n'êtes pas rattaché(e) à {sender_structure.designation}."
@@ -139,6 +180,17 @@ def sollicitation_create(
         if recipient_structure is None:
             recipient_structure = invoice.recipient if sender_structure.pk == invoice.supplier_id else invoice.supplier
         reference = reference or invoice.number
+    works_recipient = False
+    if works_dossier is not None:
+        recipient_structure = _works_recipient(
+            by=by, sender_structure=sender_structure, dossier=works_dossier, recipient=recipient_structure
+        )
+        reference = reference or works_dossier.reference
+        works_recipient = True
+    if about_structure is not None and connected and not by.is_staff:
+        if not Structure.objects.of_user(by).filter(pk=about_structure.pk).exists() and not about_structure.is_public:
+            raise PermissionDeniedError("Structure concernée : vous n'êtes pas rattaché(e) à cette structure.")
+    request_data = platform_request_clean(subcategory=subcategory, data=request_data or {}, about=about_structure)
     files = _checked_files(attachments)
     category = subcategory.category
     recipient_service = None
@@ -151,7 +203,8 @@ def sollicitation_create(
             raise ApplicationError(
                 "Destinataire : votre structure ne peut pas s'écrire à elle-même.", field="recipient_structure"
             )
-        recipient_structure, recipient_service = resolve_recipient(structure=recipient_structure)
+        if not works_recipient:
+            recipient_structure, recipient_service = resolve_recipient(structure=recipient_structure)
     else:
         recipient_structure = None
     with transaction.atomic():
@@ -167,6 +220,9 @@ def sollicitation_create(
             recipient_structure=recipient_structure,
             recipient_service=recipient_service,
             invoice=invoice,
+            works_dossier=works_dossier,
+            about_structure=about_structure,
+            request_data=request_data,
         )
         # The number follows the row id: unique without a counter to lock.
         sollicitation.numero = f"SOL{timezone.localdate().year}{sollicitation.pk:07d}"
@@ -174,12 +230,17 @@ def sollicitation_create(
         _write_message(
             sollicitation=sollicitation,
             by=by if connected else None,
+            label=f"{api_structure.designation} (API)" if api_structure is not None else "",
             role=SollicitationRole.EMETTEUR,
             action="creer",
             body=body,
             files=files,
             structure=sender_structure,
         )
+        sollicitation_event_on_commit(
+            sollicitation=sollicitation, action="creer", actor=by if connected else None,
+            actor_role=SollicitationRole.EMETTEUR, event_key=f"creation:{sollicitation.pk}", body=body,
+        )  # fmt: skip
     return sollicitation
 
 
@@ -193,6 +254,7 @@ def sollicitation_act(
     expected_status: str | None = None,
     transfer_to: Structure | None = None,
     transfer_to_support: bool = False,
+    api_structure: Structure | None = None,
 ) -> Sollicitation:
     """Reply, ask for a complement, complete, re-send, transfer or close; the message, its files and the
     status change are saved together or not at all."""
@@ -229,7 +291,7 @@ def sollicitation_act(
             }
             data = {"vers": structure.designation}
     with transaction.atomic():
-        roles = roles_of(sollicitation, by)
+        roles = roles_of(sollicitation, by, structure=api_structure)
         locked = sollicitation_transition(
             sollicitation=sollicitation,
             transition=action,
@@ -237,6 +299,7 @@ def sollicitation_act(
             expected_status=expected_status,
             data=data,
             changes=changes,
+            structure=api_structure,
         )
         role = (
             SollicitationRole.DESTINATAIRE
@@ -245,7 +308,13 @@ def sollicitation_act(
         )
         if body or files:
             structure = locked.sender_structure if role == SollicitationRole.EMETTEUR else None
+            label = f"{api_structure.designation} (API)" if api_structure is not None else ""
             _write_message(
-                sollicitation=locked, by=by, role=role, action=action, body=body, files=files, structure=structure
-            )
+                sollicitation=locked, by=by, role=role, action=action, body=body, files=files, structure=structure,
+                label=label,
+            )  # fmt: skip
+        change = locked.status_changes.order_by("-id").first()
+        sollicitation_event_on_commit(
+            sollicitation=locked, action=action, actor=by, actor_role=role, event_key=f"change:{change.pk}", body=body
+        )
     return locked

@@ -55,9 +55,18 @@ TRANSITIONS: tuple[Transition, ...] = (
 TRANSITIONS_BY_NAME = {t.name: t for t in TRANSITIONS}
 
 
-def roles_of(sollicitation: Sollicitation, user) -> set[str]:
-    """The roles `user` plays towards `sollicitation` (both, when a structure writes to itself is refused)."""
+def roles_of(sollicitation: Sollicitation, user, *, structure: Structure | None = None) -> set[str]:
+    """The roles `user` plays towards `sollicitation`; through the API, the roles of the caller `structure`."""
     roles = set()
+    if structure is not None:
+        if sollicitation.sender_structure_id == structure.pk:
+            roles.add(R.EMETTEUR)
+        if (
+            sollicitation.recipient_kind == RecipientKind.STRUCTURE
+            and sollicitation.recipient_structure_id == structure.pk
+        ):
+            roles.add(R.DESTINATAIRE)
+        return roles
     if user is None or not getattr(user, "is_authenticated", False):
         return roles
     mine = Structure.objects.of_user(user)
@@ -73,8 +82,10 @@ def roles_of(sollicitation: Sollicitation, user) -> set[str]:
     return roles
 
 
-def available_transitions(sollicitation: Sollicitation, user) -> list[Transition]:
-    roles = roles_of(sollicitation, user)
+def available_transitions(
+    sollicitation: Sollicitation, user, *, structure: Structure | None = None
+) -> list[Transition]:
+    roles = roles_of(sollicitation, user, structure=structure)
     return [
         t
         for t in TRANSITIONS
@@ -96,6 +107,7 @@ def sollicitation_transition(
     expected_status: str | None = None,
     data: dict | None = None,
     changes: dict | None = None,
+    structure: Structure | None = None,
 ) -> Sollicitation:
     """Apply one named transition: lock, check state/role/delay, save, log, audit; return the row.
 
@@ -113,7 +125,7 @@ def sollicitation_transition(
                 f"La sollicitation {locked.numero} est passée à l'état « {locked.get_status_display()} » "
                 "entre-temps : rechargez la page."
             )
-        roles = roles_of(locked, by)
+        roles = roles_of(locked, by, structure=structure)
         if not roles:
             raise PermissionDeniedError("Vous n'avez pas accès à cette sollicitation.")
         if not roles & definition.roles:
@@ -158,13 +170,13 @@ def sollicitation_transition(
             from_status=previous,
             to_status=locked.status,
             transition=transition,
-            actor_user=by,
+            actor_user=by if getattr(by, "pk", None) else None,
             actor_role=role,
             data=data or {},
         )
         audit_log(
             action=f"sollicitations.sollicitation.{transition}",
-            actor=by,
+            actor=by if getattr(by, "pk", None) else None,
             structure_id=locked.recipient_structure_id or locked.sender_structure_id,
             target=locked,
             data={"de": previous, "vers": locked.status, **(data or {})},

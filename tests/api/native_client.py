@@ -6,7 +6,10 @@ import json
 
 from tests.api.conftest import issue_token
 
-ALL_SCOPES = "structures:read invoices:read invoices:write flows:write webhooks:manage"
+ALL_SCOPES = (
+    "structures:read invoices:read invoices:write flows:write webhooks:manage engagements:read engagements:write "
+    "sollicitations:read sollicitations:write"
+)
 
 
 class NativeClient:

@@ -201,3 +201,19 @@ def test_flow_of_another_structure_is_unknown(cpro, world):
     theirs = cpro.post("transverses/v1/consulterCR", {"numeroFluxDepot": number}, raccordement=world.autre)
     assert "Flux introuvable" in envelope(theirs, 400, 21001)
     envelope(cpro.post("transverses/v1/consulterCR", {}), 400, 10203)
+
+
+@pytest.mark.parametrize("value", ["NaN", "-Infinity", "sNaN", "Infinity", "1e999999", 1e308, "-1e13"])
+@pytest.mark.parametrize("path", ["factures/v1/rechercher/fournisseur", "factures/v1/rechercher/recipiendaire"])
+def test_search_refuses_an_amount_filter_that_is_no_amount(cpro, world, path, value):
+    # Valid JSON, valid Decimal literals, but no amount: a French 400 naming the field, never an HTML 500.
+    response = cpro.post(path, {"montantTTCMin": value})
+    message = envelope(response, 400, 10204)
+    assert "montantTTCMin" in message and "montant fini" in message
+
+
+@pytest.mark.parametrize("value", ["\x00", "\x00\x00", "FAC\x00-1", "\x1b[31m"])
+def test_search_refuses_control_characters_in_a_filter(cpro, world, value):
+    response = cpro.post("factures/v1/rechercher/fournisseur", {"numeroFacture": value})
+    message = envelope(response, 400, 10204)
+    assert "numeroFacture" in message and "caractère de contrôle" in message

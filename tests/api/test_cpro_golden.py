@@ -64,6 +64,9 @@ ID_KEYS = {
     "evenementId": "status_change",
     "histoActionId": "event",
     "derniereActionId": "status_change",
+    "idEngagementJuridique": "engagement",
+    "structureReceptrice": "structure",
+    "idTechniqueCategorie": "categorie",
 }
 # Fingerprints of generated documents (their bytes carry generation ids): checked for their form only.
 HASH_KEYS = {"empreinteCertificatDepot"}

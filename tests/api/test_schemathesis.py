@@ -20,7 +20,9 @@ from tests.api.conftest import make_raccordement  # noqa: E402
 from tests.directory.factories import StructureFactory  # noqa: E402
 from tests.invoices.factories import InvoiceFactory  # noqa: E402
 
-SCOPES = "structures:read invoices:read invoices:write flows:write webhooks:manage"
+SCOPES = (
+    "structures:read invoices:read invoices:write flows:write webhooks:manage sollicitations:read sollicitations:write"
+)
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 

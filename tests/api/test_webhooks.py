@@ -209,6 +209,18 @@ def test_replay_sends_the_same_event_again(world, structure, receiver, django_ca
         "http://[::1]/x",
         "http://169.254.169.254/latest/meta-data",
         "http://localhost:8000/x",
+        "http://LOCALHOST./x",
+        # The numeric spellings that resolvers (inet_aton) take for a loopback or private address.
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://127.1/",
+        "http://0177.0.0.1/",
+        "http://0x7f000001/",
+        "http://127.0.0.1./x",
+        "http://10.1/x",
+        "http://3232235777/x",  # 192.168.1.1
+        "http://[::ffff:127.0.0.1]/x",
+        "http://0/x",
     ],
 )
 def test_urls_refused_in_production(settings, url):
@@ -216,6 +228,14 @@ def test_urls_refused_in_production(settings, url):
     with pytest.raises(ApplicationError) as refused:
         webhook_url_clean(url)
     assert refused.value.field == "url"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://exemple.fr/x", "https://1.2.3.4/x", "https://16843009/x", "https://0x1e.dev/x"]
+)
+def test_public_urls_accepted_in_production(settings, url):
+    settings.CHOEUR_WEBHOOKS_ALLOW_PRIVATE = False
+    assert webhook_url_clean(url) == url
 
 
 def test_private_address_refused_at_delivery_when_a_name_resolves_to_it(structure, settings, monkeypatch):

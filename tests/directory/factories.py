@@ -1,8 +1,11 @@
+import datetime
+from decimal import Decimal
+
 import factory
 
 from choeur.directory import enums
 from choeur.directory.identifiers import make_siret
-from choeur.directory.models import BankAccount, Rattachement, Service, Structure
+from choeur.directory.models import BankAccount, EngagementJuridique, Rattachement, Service, Structure
 from tests.accounts.factories import UserFactory
 
 
@@ -93,3 +96,22 @@ class RattachementFactory(factory.django.DjangoModelFactory):
         gs = factory.Trait(role=enums.Role.GESTIONNAIRE_SECONDAIRE)
         pending = factory.Trait(status=enums.RattachementStatus.EN_COURS_DE_VALIDATION)
         refused = factory.Trait(status=enums.RattachementStatus.REFUSEE)
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    """An EJ (bon de commande, COMMANDE) of a public structure to a supplier. Traits: `marche`, `closed`."""
+
+    class Meta:
+        model = EngagementJuridique
+
+    structure = factory.SubFactory(StructureFactory, public=True)
+    supplier = factory.SubFactory(StructureFactory)
+    number = factory.Sequence(lambda n: f"EJ-{n:06d}")
+    type = enums.EngagementType.BON_DE_COMMANDE
+    amount_ttc = Decimal("12000.00")
+    notified_on = factory.LazyFunction(lambda: datetime.date(2026, 9, 1))
+    state = enums.EngagementState.COMMANDE
+
+    class Params:
+        marche = factory.Trait(type=enums.EngagementType.MARCHE, numero_marche="M-2026-001")
+        closed = factory.Trait(state=enums.EngagementState.CLOTURE)

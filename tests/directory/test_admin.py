@@ -114,3 +114,13 @@ def test_staff_names_gp_on_existing_structure(staff_client):
 
 def test_bank_accounts_are_read_only_in_admin(staff_client):
     assert staff_client.get(reverse("admin:directory_bankaccount_add")).status_code == 403
+
+
+def test_engagements_are_listed_and_searched_in_admin(staff_client):
+    from tests.directory.factories import EngagementFactory
+
+    EngagementFactory(number="BC-ADMIN-1")
+    EngagementFactory(number="BC-ADMIN-2")
+    url = reverse("admin:directory_engagementjuridique_changelist")
+    page = staff_client.get(url, {"q": "ADMIN-1"}).content.decode()
+    assert "BC-ADMIN-1" in page and "BC-ADMIN-2" not in page

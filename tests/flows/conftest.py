@@ -114,3 +114,14 @@ def corpus_invoices(path):
         except (XmlRejected, UnsupportedFormat):
             continue
         yield entry, root, detection
+
+
+@pytest.fixture
+def no_native():
+    """As an installation without the native EN 16931 modules: the official engine (or its fallback) judges."""
+    from choeur.flows.validation import engines
+
+    engines.use_native_module("UBL", None)
+    engines.use_native_module("CII", None)
+    yield
+    engines.reset_native_cache()

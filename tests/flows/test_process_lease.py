@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from choeur.flows.enums import FlowState, ItemStatus
+from choeur.flows.leases import LeaseLost, flow_claim
 from choeur.flows.models import Flow
 from choeur.flows.services import flow_process, flows_reconcile
-from choeur.flows.worker import LeaseLost, flow_claim, flow_run
+from choeur.flows.worker import flow_run
 from choeur.invoices.models import Invoice
 from tests.flows.factories import FlowFactory
 from tests.flows.fixtures import zip_of

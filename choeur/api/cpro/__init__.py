@@ -18,8 +18,10 @@ from ninja import NinjaAPI, Router
 
 from choeur.api.call_log import api_trace, call_logger
 from choeur.api.cpro import (  # noqa: F401 - transverses_annexes registers its operations on import
+    engagements,
     errors,
     factures,
+    sollicitations,
     structures,
     transverses,
     transverses_annexes,
@@ -103,6 +105,7 @@ cpro_api.add_router("transverses/v1/", transverses.router)
 cpro_api.add_router("utilisateurs/v1/", utilisateurs.router)
 cpro_api.add_router("factures/v1/", factures.router)
 cpro_api.add_router("facturesTravaux/v1/", travaux.router)
+cpro_api.add_router("engagementsJuridiques/v1/", engagements.router)
 # The valideur operations span factures/v1 and transverses/v1: their router holds the full paths.
 cpro_api.add_router("", valideur.router)
 

@@ -125,19 +125,17 @@ SERVICES: tuple[Service, ...] = (
         "transverses/v1/rechercher/categorieSollicitation",
         "rechercherCategorieSollicitation",
         ("GO",),
-        reason=ISSUE_12,
     ),
     Service(
         "transverses/v1/rechercher/sousCategorieSollicitation",
         "rechercherSousCategorieSollicitation",
         ("GO",),
-        reason=ISSUE_12,
     ),
     # Utilisateurs, engagements juridiques (§8.6)
     Service(
         "utilisateurs/v1/monCompte/recuperer/rattachements", "recupererRattachementsMonCompteUtilisateur", ("GO",)
     ),
-    Service("engagementsJuridiques/v1/rechercher", "rechercherEngagementJuridique", ("OCA",), reason=ISSUE_12),
+    Service("engagementsJuridiques/v1/rechercher", "rechercherEngagementJuridique", ("OCA",)),
     # Factures de travaux (§8.6)
     Service("facturesTravaux/v1/rechercher", "rechercherFactureTravaux", ("PAS",)),
     Service("facturesTravaux/v1/soumettre", "soumettreFactureTravaux"),

@@ -70,6 +70,10 @@ def zero_to_none(value: Any) -> Any:
     return None if value == 0 and not isinstance(value, bool) else value
 
 
+# Chorus Pro's amounts are decimal(19, 6): 13 digits before the point.
+AMOUNT_LIMIT = 10**13
+
+
 def parse_amount(value: Any) -> Any:
     value = empty_to_none(value)
     if value is None or isinstance(value, Decimal):
@@ -78,9 +82,14 @@ def parse_amount(value: Any) -> Any:
         raise ValueError("doit être un montant (nombre, ou texte comme « 125.40 »)")
     try:
         # str() first: a JSON float 0.1 must become Decimal("0.1"), not its binary expansion.
-        return Decimal(str(value).strip().replace(",", "."))
+        amount = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
         raise ValueError("doit être un montant (nombre, ou texte comme « 125.40 »)") from None
+    # "NaN", "-Infinity", "sNaN" are valid JSON strings and Decimal literals, and "1e999999" a finite Decimal that
+    # every float turns into infinity: none is an amount.
+    if not amount.is_finite() or abs(amount) >= AMOUNT_LIMIT:
+        raise ValueError("doit être un montant fini, inférieur à 10 000 000 000 000 en valeur absolue")
+    return amount
 
 
 def _date(value: Any) -> Any:

@@ -10,6 +10,7 @@ pagination fields Chorus Pro ignores. Those tolerances are listed in docs/api-cp
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -31,7 +32,14 @@ def upper_or_none(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+# C0 control characters other than tab, line feed and carriage return: PostgreSQL refuses NUL in text, XML
+# refuses them all, and a filter made of them would otherwise be matched against nothing without a word.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def strip_or_none(value: Any) -> Any:
+    if isinstance(value, str) and (control := _CONTROL_CHARACTERS.search(value)):
+        raise ValueError(f"contient un caractère de contrôle (U+{ord(control.group()):04X}) : retirez-le")
     value = empty_to_none(value)
     return value.strip() if isinstance(value, str) else value
 

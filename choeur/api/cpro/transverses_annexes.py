@@ -20,10 +20,12 @@ from choeur.api.cpro import referentials
 from choeur.api.cpro.envelope import INVALID_VALUE, MISSING_FIELD, CproError, list_result, not_found, ok
 from choeur.api.cpro.factures_common import encode_file
 from choeur.api.cpro.pagination import PaginationIn, paginate_queryset
+from choeur.api.cpro.pieces_jointes import handler_for, piece_jointe_handler, served_objects
 from choeur.api.cpro.routing import cpro_post
 from choeur.api.cpro.schemas import CodeLangue, CproIn, CproObject, CproOut, OptionalInt, OptionalStr, upper_or_none
 from choeur.api.cpro.transverses import StructuresActivesOut, _active_structures_with_espace, router
 from choeur.api.models import ApiUploadedFile
+from choeur.core.spreadsheets import csv_text
 from choeur.directory.enums import ESPACE_NUMERIC_CODES, EspaceCode
 from choeur.directory.models import Structure
 from choeur.invoices.enums import InvoiceStatus, TypeDemandePaiement
@@ -215,9 +217,11 @@ def annuaire_csv() -> bytes:
         ]
         services = sorted(structure.services.all(), key=lambda service: service.code)
         if not services:
-            writer.writerow([*head, "", "", ""])
+            writer.writerow([csv_text(cell) for cell in (*head, "", "", "")])
         for service in services:
-            writer.writerow([*head, service.code, service.libelle, _oui_non(service.is_active)])
+            writer.writerow(
+                [csv_text(cell) for cell in (*head, service.code, service.libelle, _oui_non(service.is_active))]
+            )
     # A BOM so that a spreadsheet opens the accents right.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -439,17 +443,16 @@ OBJETS_PJ = (
     "telecharger/pieceJointe",
     TelechargerPieceJointeOut,
     operation_id="telechargerPieceJointe",
-    summary="Télécharger les pièces d'une demande de paiement",
+    summary="Télécharger une pièce jointe (demande de paiement, engagement juridique, sollicitation)",
     description=(
         "`objetPieceJointe` DEMANDE_PAIEMENT avec `demandePaiement{listeFacture[]{idFacture}, format, "
         "avecPiecesJointesComplementaires}` : comme `factures/v1/telecharger/groupe`, le fichier en base64 dans "
-        "`pieceJointe`."
+        "`pieceJointe`. ENGAGEMENT_JURIDIQUE avec `engagementJuridique{numeroEngagementJuridique}` : le PDF de "
+        "l'engagement. SOLLICITATION avec `sollicitation{idSollicitation, pieceJointeSollicitation}` : un ZIP de "
+        "la conversation et, avec OUI, de ses pièces jointes. Les autres objets ne se téléchargent pas par l'API."
     ),
 )
 def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
-    # Imported here: factures imports this router's module for ajouter/fichier.
-    from choeur.api.cpro.factures import TelechargerGroupeIn, telecharger_groupe
-
     objet = payload.objetPieceJointe
     if not objet:
         raise CproError(
@@ -459,13 +462,21 @@ def telecharger_piece_jointe(request, payload: TelechargerPieceJointeIn):
         raise CproError(
             INVALID_VALUE, f"Le champ « objetPieceJointe » vaut « {objet[:40]} » : utilisez {', '.join(OBJETS_PJ)}."
         )
-    if objet != "DEMANDE_PAIEMENT":
+    handler = handler_for(objet)
+    if handler is None:
         raise CproError(
             INVALID_VALUE,
             f"Le téléchargement des pièces d'objet {objet} n'est pas proposé par l'API : ces pièces se consultent "
-            "dans le portail. Par l'API, seules les pièces d'une demande de paiement (DEMANDE_PAIEMENT) se "
-            "téléchargent.",
+            f"dans le portail. Par l'API se téléchargent les pièces d'objet {', '.join(served_objects())}.",
         )
+    return handler(request, payload)
+
+
+@piece_jointe_handler("DEMANDE_PAIEMENT")
+def _demande_paiement(request, payload: TelechargerPieceJointeIn) -> dict:
+    # Imported here: factures imports this router's module for ajouter/fichier.
+    from choeur.api.cpro.factures import TelechargerGroupeIn, telecharger_groupe
+
     if payload.demandePaiement is None:
         raise CproError(
             MISSING_FIELD,

@@ -2,8 +2,8 @@
 tokens with scopes, RFC 9457 problem+json errors, cursor pagination, OpenAPI 3.1 (/api/v1/openapi.json,
 /api/v1/docs).
 
-Resources: structures and their services, invoices (with their status changes and actions), flows, the
-events feed and webhooks; each router requires its scope (`invoices:read`, `flows:write`…).
+Resources: structures and their services, invoices (with their status changes and actions), engagements
+juridiques, flows, the events feed and webhooks; each router requires its scope (`invoices:read`, `flows:write`…).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from choeur.api.call_log import call_logger
 from choeur.api.models import ApiCallLog
-from choeur.api.native import events, flows, invoices, structures, webhooks
+from choeur.api.native import engagements, events, flows, invoices, sollicitations, structures, webhooks
 from choeur.api.native.problems import PROBLEM_TYPES, Problem, internal_problem, problem_response
 from choeur.api.ninja_tools import Utf8JSONRenderer, answer_method_not_allowed
 from choeur.api.validation import MAX_REPORTED_ERRORS, field_path, keep_validation_details, validation_message
@@ -131,9 +131,11 @@ native_api.add_decorator(call_logger(api=ApiCallLog.Api.NATIVE, prefix="api/v1")
 
 native_api.add_router("", structures.router)
 native_api.add_router("", invoices.router)
+native_api.add_router("", engagements.router)
 native_api.add_router("", flows.router)
 native_api.add_router("", events.router)
 native_api.add_router("", webhooks.router)
+native_api.add_router("", sollicitations.router)
 
 
 class HealthOut(Schema):

@@ -74,7 +74,12 @@ MANIFEST = "manifest.json"
 # What a CEN release holds, by the file names the CEN gives its compiled XSLTs.
 CEN_FILES = {"cen-cii": "EN16931-CII-validation.xslt", "cen-ubl": "EN16931-UBL-validation.xslt"}
 _DEFAULT_STORE = Path(__file__).resolve().parents[3] / "var" / "artefacts"
-_store: dict = {"path": None}
+_store: dict = {"path": None, "generation": 0}
+
+
+def generation() -> int:
+    """Bumped whenever what judges may have changed (store moved, release installed): caches key on it."""
+    return _store["generation"]
 
 
 class ArtefactError(Exception):
@@ -84,6 +89,7 @@ class ArtefactError(Exception):
 def configure_store(path: str | os.PathLike | None) -> None:
     """Where installed releases live (Django's settings call this at start; the library reads the environment)."""
     _store["path"] = Path(path) if path else None
+    _store["generation"] += 1
     installed_file.cache_clear()
 
 
@@ -233,6 +239,7 @@ def install(source: str | os.PathLike) -> InstalledRelease:
             shutil.rmtree(old, ignore_errors=True)
         else:
             staging.rename(target)
+    _store["generation"] += 1
     installed_file.cache_clear()
     return next(r for r in installed_releases() if r.name == name)
 

@@ -323,6 +323,10 @@ def clean_text(text: str) -> str:
 def explain(rule: str, text: str) -> str:
     """French message for an official schematron finding, keeping the official text for reference."""
     official = clean_text(text)
+    if not official:
+        # A native finding without a message of its own: what the rule's family says, and its id.
+        known = RULES_FR.get(rule) or _family(rule)
+        return f"{known} (règle {rule})" if known else f"Règle {rule} non respectée."
     if rule.startswith("BR-FR-") or _looks_french(official):
         # The FNFE-MPE rules are already written in French and usually open with their id: keep the wording.
         if not rule or official.startswith(rule.split("_")[0]):

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from choeur.flows.validation import container, rules_fr, schematron, xsd
+from choeur.flows.validation import artefacts, container, engines, rules_fr, schematron, xsd
 from choeur.flows.validation.detect import (
     CURRENT_PROFILE_IDS,
     PROFILE_BASIC,
@@ -52,6 +52,9 @@ from choeur.flows.validation.xmlparse import XmlRejected, parse_xml, serialise_r
 
 logger = logging.getLogger(__name__)
 
+# The finding of a rule set that could not judge a document (a Saxon dynamic error, or the native module's
+# equivalent where the official XSLT would stop).
+DYNAMIC_ERROR = "CHOEUR-SCHEMATRON"
 RULES_EN16931 = "en16931"
 RULES_FR = "fr"
 RULES = (RULES_EN16931, RULES_FR)
@@ -107,9 +110,29 @@ def _default_fr_blocking() -> bool:
     return False
 
 
-def warm_up(*, rules: str = RULES_FR) -> None:
-    """Compile the common rule sets and load their XSDs now (call after forking, at worker start)."""
-    for key in ("cen-ubl", cen_cii_rule_set(), "fx-en16931"):
+def _default_engine() -> str:
+    """CHOEUR_VALIDATION_ENGINE when Django is configured, else "auto"."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return getattr(settings, "CHOEUR_VALIDATION_ENGINE", engines.ENGINE_AUTO) or engines.ENGINE_AUTO
+    except Exception:  # Django absent or settings module broken: the library still works
+        return engines.ENGINE_AUTO
+    return engines.ENGINE_AUTO
+
+
+def warm_up(*, rules: str = RULES_FR, engine: str | None = None) -> None:
+    """Load the native modules, compile the rule sets they need and the XSDs now (call after forking, at
+    worker start). With engine="native", the official XSLTs are compiled only when a native module leaves
+    rules to them or the Factur-X/BR-FR layers need them."""
+    engine = engines.check_engine(engine or _default_engine())
+    keys = ["fx-en16931"]
+    for syntax, key in ((SYNTAX_UBL, "cen-ubl"), (SYNTAX_CII, cen_cii_rule_set())):
+        scenario_plan = engines.plan(engine=engine, syntax=syntax, rule_set_key=key, fallback_key=CII_FALLBACK)
+        if scenario_plan.official_key is not None:
+            keys.append(scenario_plan.official_key)
+    for key in dict.fromkeys(keys):
         schematron.executable(key)
     if rules == RULES_FR:
         for key in ("br-fr-ubl", "br-fr-cii"):
@@ -126,6 +149,8 @@ def validate_path(
     syntaxe_flux: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     policy: str = POLICY_CEN,
+    engine: str | None = None,
+    extract: bool = True,
 ) -> list[DocumentReport]:
     """Validate a file. Its size is checked on disk before anything is read."""
     path = Path(path)
@@ -155,6 +180,8 @@ def validate_path(
         syntaxe_flux=syntaxe_flux,
         limits=limits,
         policy=policy,
+        engine=engine,
+        extract=extract,
     )
 
 
@@ -167,6 +194,8 @@ def validate_bytes(
     syntaxe_flux: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     policy: str = POLICY_CEN,
+    engine: str | None = None,
+    extract: bool = True,
 ) -> list[DocumentReport]:
     """Validate deposited bytes (XML, Factur-X PDF or archive) and return one report per invoice.
 
@@ -176,7 +205,11 @@ def validate_bytes(
     fr_blocking: whether BR-FR findings reject the invoice (default: setting CHOEUR_BR_FR_BLOCKING, else False).
     syntaxe_flux: the Chorus Pro syntaxeFlux declared with the deposit, checked against the content;
     detected when absent.
+    engine: who judges the en16931 layer — "auto" (native when available, official otherwise), "native" or
+    "official" (see engines.py); default: setting CHOEUR_VALIDATION_ENGINE, else "auto".
+    extract: whether `report.invoice` is filled (False when only the verdict matters: re-validation).
     """
+    engine = engines.check_engine(engine or _default_engine())
     if rules not in RULES:
         raise ValueError(f"Jeu de règles inconnu : {rules!r} (valeurs possibles : {', '.join(RULES)}).")
     if policy not in POLICIES:
@@ -192,8 +225,13 @@ def validate_bytes(
     except Exception as exc:  # defensive: the container layer is written not to raise
         logger.exception("Extraction impossible de %s", filename)
         entries = [container.Extracted(name="", container="xml", findings=[_internal(exc, LAYER_CONTAINER)])]
+    # The deposited bytes are no longer needed once extracted (an archive of 100 MB would otherwise stay in
+    # memory beside its members); each entry is dropped once judged, its XML living on in its report.
+    del data
+    entries.reverse()
     reports = []
-    for entry in entries:
+    while entries:
+        entry = entries.pop()
         doc_started = time.perf_counter()
         try:
             report = _validate_entry(
@@ -204,6 +242,8 @@ def validate_bytes(
                 syntaxe_flux=syntaxe_flux,
                 limits=limits,
                 policy=policy,
+                engine=engine,
+                extract=extract,
             )
         except Exception as exc:
             logger.exception("Validation impossible de %s (%s)", filename, entry.name)
@@ -237,6 +277,8 @@ def _validate_entry(
     syntaxe_flux: str | None,
     limits: Limits,
     policy: str,
+    engine: str = engines.ENGINE_AUTO,
+    extract: bool = True,
 ) -> DocumentReport:
     report = DocumentReport(
         filename=filename,
@@ -309,21 +351,33 @@ def _validate_entry(
     scenario = select_scenario(detection)
     report.findings.extend(xsd.validate(root, scenario.xsd))
 
-    # One Saxon parse, from the root element only, for every schematron pass.
-    try:
-        node = schematron.parse(serialise_root(root))
-    except schematron.SchematronError as exc:
-        report.findings.append(_schematron_failure(scenario.rule_set, exc, LAYER_EN16931))
-        node = None
     en16931_mode, facturx_mode, facturx_rule_set = layer_modes(detection, entry.container, policy=policy)
-    if node is not None:
-        cen = _official_findings(scenario.rule_set, node, detection, entry.container)
+    plan = engines.plan(
+        engine=engine, syntax=detection.syntax, rule_set_key=scenario.rule_set, fallback_key=CII_FALLBACK
+    )
+    # The same artefact already judged the en16931 layer in full (CII fallback on the Factur-X EN 16931 rules):
+    # not run twice.
+    run_facturx = facturx_mode is not None and not (plan.native is None and plan.official_key == facturx_rule_set)
+    run_fr = rules == RULES_FR and scenario.fr_rule_set is not None
+    # One Saxon parse, from the root element only, for every schematron pass — none when no official rule set
+    # runs (the native engine judging the whole en16931 layer, without the Factur-X or BR-FR layers).
+    node = None
+    if plan.official_key is not None or run_facturx or run_fr:
+        try:
+            node = schematron.parse(serialise_root(root))
+        except schematron.SchematronError as exc:
+            report.findings.append(_schematron_failure(plan.official_key or scenario.rule_set, exc, LAYER_EN16931))
+    if plan.error:
+        report.findings.append(
+            Finding(rule="CHOEUR-MOTEUR", severity="fatal", message=plan.error, layer=LAYER_EN16931)
+        )
+    elif plan.native is not None or node is not None:
+        cen = _en16931_findings(plan, root, node, detection, entry.container)
         if en16931_mode == ADVISORY:
             cen = [_advisory(f, detection) for f in cen]
         report.findings.extend(cen)
-        report.rule_sets.append(_rule_set_info(scenario.rule_set, LAYER_EN16931))
-        # The same artefact already judged (CII fallback on the Factur-X EN 16931 rules): not run twice.
-        if facturx_mode is not None and facturx_rule_set != scenario.rule_set:
+        report.rule_sets.extend(_en16931_rule_sets(plan))
+        if run_facturx and node is not None:
             # A CEN rule the Factur-X rules repeat is reported once, unless the CEN layer was only advisory.
             seen = {(f.rule, f.location, f.severity) for f in cen}
             report.findings.extend(
@@ -334,13 +388,15 @@ def _validate_entry(
             report.rule_sets.append(_rule_set_info(facturx_rule_set, LAYER_FACTURX))
 
     invoice = None
-    try:
-        invoice = extract_invoice_data(root, detection.syntax)
-    except Exception:  # extraction is best effort and must never hide the verdict
-        logger.exception("Extraction des données de %s impossible", filename)
+    # The extracted data also serve the BR-FR identifier checks and the syntaxeFlux check (PDF attachment).
+    if extract or run_fr or syntaxe_flux:
+        try:
+            invoice = extract_invoice_data(root, detection.syntax)
+        except Exception:  # extraction is best effort and must never hide the verdict
+            logger.exception("Extraction des données de %s impossible", filename)
     report.invoice = invoice
 
-    if rules == RULES_FR and scenario.fr_rule_set is not None and node is not None:
+    if run_fr and node is not None:
         try:
             report.findings.extend(rules_fr.br_fr_findings(node, detection.syntax, blocking=fr_blocking))
         except schematron.SchematronError as exc:
@@ -452,6 +508,80 @@ def _official_findings(
             )
         )
     return findings
+
+
+def _en16931_findings(plan: engines.Plan, root, node, detection: Detection, container_kind: str) -> list[Finding]:
+    """The en16931 layer as the plan says: native findings for the native rules, official ones for the rest."""
+    findings: list[Finding] = []
+    if plan.native is not None:
+        findings.extend(_native_findings(plan.native, root))
+        if any(f.rule == DYNAMIC_ERROR for f in findings):
+            # Where the official XSLT would stop on a dynamic error, the native module says so the same way:
+            # one CHOEUR-SCHEMATRON finding for the document, nothing else from this layer.
+            return [f for f in findings if f.rule == DYNAMIC_ERROR][:1]
+    if plan.official_key is not None and node is not None:
+        official = _official_findings(plan.official_key, node, detection, container_kind)
+        if any(f.rule == DYNAMIC_ERROR for f in official):
+            return [replace(f, engine=engines.JUDGE_OFFICIAL) for f in official if f.rule == DYNAMIC_ERROR]
+        if plan.native is not None:
+            official = [f for f in official if f.rule not in plan.native.rules]
+        findings.extend(replace(f, engine=engines.JUDGE_OFFICIAL) for f in official)
+    return findings
+
+
+def _native_findings(native: engines.NativeEngine, root) -> list[Finding]:
+    try:
+        fired = native.module.validate(root)
+    except Exception as exc:  # the contract says never; a bug must still not pass an invoice silently
+        logger.exception("Module natif %s en échec", native.rule_set.key)
+        return [replace(_internal(exc, LAYER_EN16931), engine=engines.JUDGE_NATIVE)]
+    return [
+        Finding(
+            rule=item.rule,
+            severity=item.flag,
+            message=item.message or explain(item.rule, ""),
+            location=schematron.readable_location(item.location),
+            layer=LAYER_EN16931,
+            engine=engines.JUDGE_NATIVE,
+        )
+        for item in fired
+    ]
+
+
+_plan_infos: dict = {}
+
+
+def _en16931_rule_sets(plan: engines.Plan) -> list[RuleSetInfo]:
+    """What judged the en16931 layer under a plan (computed once per plan: plans are cached per process)."""
+    key = (id(plan), artefacts.generation())
+    if key not in _plan_infos:
+        if len(_plan_infos) > 64:
+            _plan_infos.clear()
+        _plan_infos[key] = (plan, _compute_rule_sets(plan))
+    return list(_plan_infos[key][1])
+
+
+def _compute_rule_sets(plan: engines.Plan) -> list[RuleSetInfo]:
+    infos = []
+    if plan.native is not None:
+        rs = plan.native.rule_set
+        infos.append(
+            RuleSetInfo(
+                layer=LAYER_EN16931,
+                name=rs.name,
+                version=rs.version,
+                sha256=rs.sha256,
+                origin=f"moteur natif ({plan.native.module.__name__})",
+                engine=engines.JUDGE_NATIVE,
+                rules=len(plan.native_judged),
+                unverified=tuple(sorted(plan.unverified)),
+            )
+        )
+    if plan.official_key is not None:
+        info = _rule_set_info(plan.official_key, LAYER_EN16931)
+        judged = plan.complement if plan.native is not None else plan.official_rules
+        infos.append(replace(info, rules=len(judged)))
+    return infos
 
 
 def _advisory(finding: Finding, detection: Detection) -> Finding:

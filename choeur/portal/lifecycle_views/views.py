@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from choeur.core.errors import ApplicationError
+from choeur.directory.selectors import structures_of_user
 from choeur.invoices.enums import Channel, InvoiceStatus, NotificationFrequency
 from choeur.invoices.lifecycle import (
     ACKNOWLEDGEMENT_GRACE_DAYS,
@@ -24,6 +25,7 @@ from choeur.invoices.lifecycle import (
 )
 from choeur.invoices.models import InvoiceStatusChange
 from choeur.invoices.notifications import (
+    PreferenceRow,
     notification_get_for_user,
     notification_preference_set,
     notification_preferences_for,
@@ -32,6 +34,8 @@ from choeur.invoices.notifications import (
     notifications_unread_count,
 )
 from choeur.portal.lifecycle_views.middleware import forget_block
+from choeur.sollicitations.notifications import ESPACE as SOLLICITATIONS_ESPACE
+from choeur.sollicitations.notifications import sollicitation_preference_get, sollicitation_preference_set
 
 PER_PAGE = 25
 
@@ -106,9 +110,22 @@ def notification_open_view(request: HttpRequest, notification_id: int) -> HttpRe
 # --- Preferences -------------------------------------------------------------------------------------------------
 
 
+def _sollicitation_rows(user) -> list[PreferenceRow]:
+    """One row per structure of the user for its sollicitations (sent and received), beside the invoice espaces."""
+    return [
+        PreferenceRow(
+            structure=structure,
+            espace=SOLLICITATIONS_ESPACE,
+            espace_label="Sollicitations (émises et reçues)",
+            frequency=sollicitation_preference_get(user=user, structure=structure),
+        )
+        for structure in structures_of_user(user=user).order_by("raison_sociale", "pk")
+    ]
+
+
 @login_required
 def notification_preferences_view(request: HttpRequest) -> HttpResponse:
-    rows = notification_preferences_for(user=request.user)
+    rows = notification_preferences_for(user=request.user) + _sollicitation_rows(request.user)
     if request.method == "POST":
         changed = 0
         errors = []
@@ -117,9 +134,12 @@ def notification_preferences_view(request: HttpRequest) -> HttpResponse:
             if wanted is None or wanted == row.frequency:
                 continue
             try:
-                notification_preference_set(
-                    user=request.user, structure=row.structure, espace=row.espace, frequency=wanted
-                )
+                if row.espace == SOLLICITATIONS_ESPACE:
+                    sollicitation_preference_set(user=request.user, structure=row.structure, frequency=wanted)
+                else:
+                    notification_preference_set(
+                        user=request.user, structure=row.structure, espace=row.espace, frequency=wanted
+                    )
                 changed += 1
             except ApplicationError as exc:
                 errors.append(f"{row.structure.designation} — {row.espace_label} : {exc.message}")

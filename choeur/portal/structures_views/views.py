@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from choeur.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from choeur.core.spreadsheets import csv_text
 from choeur.directory import selectors, services
 from choeur.directory.enums import EspaceCode, RattachementStatus, Role
 from choeur.directory.identifiers import clean_siret
@@ -803,11 +804,6 @@ class _Echo:
         return value
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @structure_view
 def gestionnaire_export(request: HttpRequest) -> HttpResponse:
     """Users and rights of the managed structures, as CSV for French Excel: UTF-8 with BOM, `;`."""
@@ -819,7 +815,7 @@ def gestionnaire_export(request: HttpRequest) -> HttpResponse:
     def rows():
         yield "\ufeff"
         for row in selectors.rights_export_rows(user=request.user, structure=structure):
-            yield writer.writerow([_csv_safe(str(cell)) for cell in row])
+            yield writer.writerow([csv_text(str(cell)) for cell in row])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.formats import number_format
 from dsfr.forms import DsfrBaseForm
 
 from choeur.core.errors import ApplicationError
@@ -169,6 +170,30 @@ class ProcessForm(_ActionForm):
             self.fields["comment"].label = "Commentaire (facultatif)"
         if transition.name != "mandater":
             del self.fields["numero_dp_mandat"]
+        if irreversible(transition):
+            # No way back: the consequence is stated and must be acknowledged, and it is checked server-side.
+            invoice = self.invoice
+            amount = (
+                f"{number_format(invoice.total_ttc, 2, force_grouping=True)} € TTC"
+                if invoice.total_ttc is not None
+                else "sans montant"
+            )
+            self.fields["confirm"] = forms.BooleanField(
+                label=(
+                    f"Je confirme : la facture {invoice.number} ({amount}) passera au statut "
+                    f"« {InvoiceStatus(transition.target).label} », le fournisseur en sera informé, "
+                    "et cette étape ne pourra pas être annulée."
+                ),
+                required=True,
+                error_messages={"required": "Cochez la case de confirmation : cette étape ne peut pas être annulée."},
+            )
+
+
+def irreversible(transition) -> bool:
+    """A transition to a final status: nobody can move the invoice afterwards (mise en paiement, rejet)."""
+    from choeur.invoices.workflow import TRANSITIONS
+
+    return not any(transition.target in other.sources for other in TRANSITIONS)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

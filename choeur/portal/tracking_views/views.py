@@ -324,6 +324,8 @@ class ActionBlock:
     form: object
     danger: bool = False
     multipart: bool = False
+    # What the recipient asked, shown beside the supplier's answer (« Compléter »).
+    request: str = ""
 
 
 ACTION_HELP = {
@@ -367,7 +369,7 @@ def _action_blocks(request: HttpRequest, invoice: Invoice, viewer: Viewer, bound
         elif transition.name == "completer" and viewer.supplier is not None:
             blocks.append(
                 ActionBlock("completer", transition.label, ACTION_HELP["completer"], CompleteForm(invoice=invoice),
-                            multipart=True)
+                            multipart=True, request=_suspension_request(invoice, viewer))
             )  # fmt: skip
         elif transition.name == "recycler" and viewer.supplier is not None:
             blocks.append(
@@ -388,6 +390,18 @@ def _action_blocks(request: HttpRequest, invoice: Invoice, viewer: Viewer, bound
             if block.name == bound.action_name:
                 block.form = bound
     return blocks
+
+
+def _suspension_request(invoice: Invoice, viewer: Viewer) -> str:
+    """The recipient's last suspension: its motif and comment, which « Compléter » answers."""
+    changes = status_changes_for(invoice=invoice, structure=viewer.structure)
+    change = next((c for c in reversed(list(changes)) if c.to_status == S.SUSPENDUE), None)
+    if change is None:
+        return ""
+    motif = dict(MOTIFS.get(change.transition, ())).get(change.motif, change.motif)
+    text = f"Demande du destinataire le {timezone.localtime(change.created_at):%d/%m/%Y}"
+    text += f" — {motif}" if motif else ""
+    return f"{text} : « {change.comment} »" if change.comment else text
 
 
 @dataclass

@@ -24,9 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Un seul passage, puis sortie.")
-        parser.add_argument("--interval", type=float, default=15.0, help="Secondes entre deux passages.")
+        parser.add_argument("--interval", type=float, default=5.0, help="Secondes entre deux passages.")
 
-    def handle(self, *args, once=False, interval=15.0, **options):
+    def handle(self, *args, once=False, interval=5.0, **options):
         load_periodic_modules()
         self.stdout.write(f"Tâches périodiques : {', '.join(sorted(registered_jobs())) or 'aucune'}")
         stopping = False

@@ -1,16 +1,22 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from choeur.core.audit import audit_verify
-from choeur.core.models import AuditEntry
+from choeur.core.audit_signing import audit_verify_report
 
 
 class Command(BaseCommand):
-    help = "Vérifie l'intégrité de la chaîne du journal d'audit (entrées modifiées, supprimées ou réordonnées)."
+    help = (
+        "Vérifie l'intégrité du journal d'audit : la chaîne (entrées modifiées, supprimées ou réordonnées) et les "
+        "points de contrôle signés hors de la base (chaîne réécrite et recalculée)."
+    )
 
     def handle(self, *args, **options):
-        problems = audit_verify()
-        if problems:
-            for problem in problems:
+        report = audit_verify_report()
+        for note in report.notes:
+            self.stdout.write(note)
+        if report.problems:
+            for problem in report.problems:
                 self.stderr.write(problem)
-            raise CommandError(f"Journal d'audit altéré : {len(problems)} anomalie(s).")
-        self.stdout.write(f"Journal d'audit intègre ({AuditEntry.objects.count()} entrées).")
+            raise CommandError(f"Journal d'audit altéré : {len(report.problems)} anomalie(s).")
+        self.stdout.write(
+            f"Journal d'audit intègre ({report.entries} entrées, {report.checkpoints} point(s) de contrôle signé(s))."
+        )

@@ -4,13 +4,16 @@ from choeur.core.errors import ApplicationError
 from choeur.directory.demo import demo_seed
 from choeur.flows.demo import demo_flows_seed
 from choeur.invoices.demo import demo_invoices_seed
+from choeur.invoices.demo_engagements import demo_engagements_seed
+from choeur.sollicitations.demo import demo_sollicitations_seed
 from choeur.works.demo import demo_works_seed
 
 
 class Command(BaseCommand):
     help = (
         "Charge (ou rétablit) le jeu de données de démonstration : acheteurs publics, entreprises, utilisateurs "
-        "de chaque rôle, identifiants API publics, puis des factures à chaque étape de leur cycle de vie. "
+        "de chaque rôle, identifiants API publics, puis des factures à chaque étape de leur cycle de vie "
+        "et des sollicitations dans chaque état. "
         "Relancer la commande ne crée aucun doublon."
     )
 
@@ -29,8 +32,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(report.summary()))
         # The command lives in the portal, the one layer that may import every domain app: structures
         # (directory) first, then invoices between them (invoices).
+        # The buyers' engagements juridiques first: the demo invoices carry their numbers.
+        self.stdout.write(self.style.SUCCESS(demo_engagements_seed().summary()))
         invoices = demo_invoices_seed()
         self.stdout.write(self.style.SUCCESS(invoices.summary()))
         self.stdout.write(self.style.SUCCESS(demo_works_seed().summary()))
         self.stdout.write(self.style.SUCCESS(demo_flows_seed().summary()))
+        self.stdout.write(self.style.SUCCESS(demo_sollicitations_seed().summary()))
         self.stdout.write("Identifiants : « choeur demo_credentials » (ou --json).")

@@ -21,9 +21,9 @@ from choeur.directory.demo import demo_structure
 from choeur.directory.enums import IdentifierType
 from choeur.directory.models import Structure
 from choeur.flows.enums import Channel, FlowState
+from choeur.flows.leases import flow_mark_incident
 from choeur.flows.models import Flow
 from choeur.flows.services import flow_deposit, flow_process
-from choeur.flows.worker import flow_mark_incident
 from choeur.invoices.facturx import build_cii_xml
 from choeur.invoices.models import Invoice
 

@@ -14,6 +14,7 @@ from choeur.invoices.models import Invoice
 from choeur.portal.formation_views.parcours import DEMONSTRATIONS_BY_SLUG
 from choeur.works.demo import PENDING_A4, demo_works_seed
 from tests.portal.test_accessibility_browser import _tab_to
+from tests.portal.test_tracking_browser import open_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,7 +73,7 @@ def test_suivi_d_une_facture_to_the_completed_invoice(page, demo, tmp_path):
     expect(page.get_by_text("Il manque une pièce ou une information.")).to_be_visible()
     proof = tmp_path / "bon-de-livraison.pdf"
     proof.write_bytes(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
-    block = page.locator("#action-completer")
+    block = open_action(page, "completer")  # the invoice page shows one action at a time
     block.get_by_label("Pièces jointes").set_input_files(str(proof))
     block.get_by_label("Commentaire pour le destinataire").fill("Voici le bon de livraison signé.")
     with page.expect_navigation():

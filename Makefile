@@ -12,7 +12,7 @@ LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 LOCK_FLAGS = --universal --python-version 3.12 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
-.PHONY: venv lock lock-check run serve test test-sqlite test-postgres lint format bench proof proof-validation chromium migrate clean
+.PHONY: venv lock lock-check run serve test test-sqlite test-postgres lint format bench proof proof-validation chromium axe-core migrate clean
 
 venv: $(STAMP)
 
@@ -48,6 +48,10 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 		|| { echo "Impossible d'installer chromium : lancez « apt-get install -y chromium » en root."; exit 1; }; }
 
+# axe-core (npm, pinned by package-lock.json): the accessibility check the browser tests inject into pages.
+axe-core:
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+
 migrate: venv
 	@mkdir -p var
 	CHOEUR_DEBUG=true $(BIN)/choeur migrate --no-input
@@ -70,7 +74,7 @@ serve: venv
 	@mkdir -p var
 	HOST=$(HOST) PORT=$(PORT) DEMO=$${DEMO:-} $(BIN)/choeur serve
 
-test: venv chromium
+test: venv chromium axe-core
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -175,6 +175,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Activation links are valid 60 minutes, as on Chorus Pro's new portal.
 CHOEUR_ACTIVATION_TIMEOUT_SECONDS = env_int("CHOEUR_ACTIVATION_TIMEOUT_SECONDS", 60 * 60)
+# Training mode: the « Parcours de formation » page and its one-click sign-in as the demo personas. Never on a
+# production instance: anyone could sign in as the demo people.
+CHOEUR_DEMO_MODE = env_bool("CHOEUR_DEMO_MODE", False)
 # When true, gestionnaires (principal or secondaire) must enrol a TOTP device.
 CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES = env_bool("CHOEUR_REQUIRE_2FA_FOR_GESTIONNAIRES", False)
 # Re-authentication needed for sensitive actions (bank details) is valid this long.

@@ -25,6 +25,7 @@ from choeur.invoices.enums import Cadre, Channel, InvoiceStatus, PaymentMode
 from choeur.invoices.lifecycle import invoice_complete, invoice_process, invoice_recycle, invoice_rejection_acknowledge
 from choeur.invoices.models import Invoice
 from choeur.invoices.services import invoice_draft_create, invoice_send
+from choeur.invoices.validation_circuit import invoice_validate
 
 S = InvoiceStatus
 
@@ -54,6 +55,11 @@ class DemoInvoice:
     # Answers of the supplier: « complete » a suspension, « recycle » to this service, « acknowledge » a rejection.
     answer: str = ""
     recycle_service: str = ""
+    # Validator circuit (A9 sous-traitant, A12 cotraitant): the valideur's key and its answer, if any
+    # (« VALIDATION », « REFUS » with `motif`, « ERREUR_VALIDEUR »); without one it waits (A_VALIDER_1).
+    cadre: str = Cadre.A1
+    valideur: str = ""
+    decision: str = ""
 
 
 @dataclass
@@ -153,6 +159,26 @@ DEMO_INVOICES: tuple[DemoInvoice, ...] = (
     DemoInvoice("marchand", "commune", "FM-2026-0301", "MEDIATHEQUE", BOOKS, target=S.COMPTABILISEE),
 )  # fmt: skip
 
+# The valideurs' circuit (chorus-pro.md §6.3): a sous-traitant's A9 and a cotraitant's A12 for the commune, named
+# after the titulaire / mandataire Constructions Garnier-Lefèvre, at each of its steps.
+_A9 = {"buyer": "commune", "service": "SERV_TECHNIQUES", "marche": "2026-TRX-014", "valideur": "garnier"}
+DEMO_VALIDATIONS: tuple[DemoInvoice, ...] = (
+    DemoInvoice("delmas", number="PD-2026-0041", lines=WORKS, cadre=Cadre.A9, target=S.A_VALIDER_1, **_A9),
+    DemoInvoice("aubert", number="MA-2026-0011", lines=WORKS, cadre=Cadre.A12, target=S.A_VALIDER_1, **_A9),
+    DemoInvoice(
+        "delmas", number="PD-2026-0042", lines=WORKS, cadre=Cadre.A9, target=S.REFUSEE_1, decision="REFUS",
+        motif="MONTANT_SUPERIEUR_ACTE_SOUS_TRAITANCE", comment="Les quantités dépassent l'acte spécial.", **_A9,
+    ),
+    DemoInvoice(
+        "picard", number="EP-2026-120", lines=ELEC, cadre=Cadre.A12, target=S.ERREUR_FOURNISSEUR_SUR_VALIDEUR,
+        decision="ERREUR_VALIDEUR", comment="Nous ne sommes pas le mandataire de ce lot.", **_A9,
+    ),
+    DemoInvoice(
+        "aubert", number="MA-2026-0012", lines=WORKS, cadre=Cadre.A12, target=S.MISE_A_DISPOSITION,
+        decision="VALIDATION", comment="Conforme à la répartition du groupement.", **_A9,
+    ),
+)  # fmt: skip
+
 # Drafts left in « Factures émises » to show the synthèse's « reprendre la saisie ».
 DEMO_DRAFTS: tuple[DemoInvoice, ...] = (
     DemoInvoice("marchand", number="FM-2026-0109", lines=TONER, target=S.BROUILLON, **_ETAT),
@@ -193,17 +219,25 @@ def _create(spec: DemoInvoice) -> Invoice:
         lines=_lines(spec),
         number=spec.number,
         invoice_date=timezone.localdate(),
-        cadre=Cadre.A1,
+        cadre=spec.cadre,
         recipient=buyer,
         recipient_service=buyer.services.get(code=spec.service),
         supplier_bank_account=supplier.bank_accounts.filter(is_active=True).first(),
         payment_mode=PaymentMode.VIREMENT,
         numero_engagement=spec.engagement,
         numero_marche=spec.marche,
+        **({"valideur": _structure(spec.valideur)} if spec.valideur else {}),
     )
     if spec.target == S.BROUILLON:
         return invoice
     invoice = invoice_send(invoice=invoice, by=seller, channel=Channel.PORTAIL)
+    if spec.decision:
+        valideur = _structure(spec.valideur)
+        invoice = invoice_validate(
+            invoice=invoice, by=_person(spec.valideur), structure=valideur, decision=spec.decision,
+            motif=spec.motif, comment=spec.comment, channel=Channel.PORTAIL, certified=True,
+        )  # fmt: skip
+        return invoice
 
     def process(transition: str, **kwargs) -> None:
         nonlocal invoice
@@ -250,7 +284,7 @@ def _french_vat(siret: str) -> str:
 def _vat_numbers_ensure() -> None:
     """Invoices subject to VAT need the supplier's VAT number; the demo directory does not set one, so its
     gestionnaire fills it in, as a real one would before a first invoice."""
-    for key in {spec.supplier for spec in (*DEMO_INVOICES, *DEMO_DRAFTS)}:
+    for key in {spec.supplier for spec in (*DEMO_INVOICES, *DEMO_VALIDATIONS, *DEMO_DRAFTS)}:
         supplier = _structure(key)
         if not supplier.numero_tva:
             structure_update(by=_person(key), structure=supplier, numero_tva=_french_vat(supplier.identifier))
@@ -260,7 +294,7 @@ def demo_invoices_seed() -> DemoInvoicesReport:
     """Create the demo invoices that are missing (the demo structures must exist: `demo_seed` first)."""
     report = DemoInvoicesReport()
     _vat_numbers_ensure()
-    for spec in (*DEMO_INVOICES, *DEMO_DRAFTS):
+    for spec in (*DEMO_INVOICES, *DEMO_VALIDATIONS, *DEMO_DRAFTS):
         supplier = _structure(spec.supplier)
         if Invoice.objects.filter(supplier=supplier, number=spec.number).exists():
             report.kept += 1

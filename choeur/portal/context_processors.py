@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.conf import settings
 from django.db.models import Q
 
 from choeur.directory.enums import EspaceCode, StructureKind
@@ -58,4 +59,8 @@ class NavigationRights:
 
 def portal(request):
     """Values every portal page needs (site name, what the navigation offers this user)."""
-    return {"site_name": "Chœur", "nav": NavigationRights(getattr(request, "user", None))}
+    return {
+        "site_name": "Chœur",
+        "nav": NavigationRights(getattr(request, "user", None)),
+        "demo_mode": settings.CHOEUR_DEMO_MODE,
+    }

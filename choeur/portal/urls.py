@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("choeur.portal.webhooks_views.urls")),
     path("", include("choeur.portal.validation_views.urls")),
     path("", include("choeur.portal.aide_views.urls")),
+    path("", include("choeur.portal.formation_views.urls")),
     path("", include("choeur.portal.sollicitations_views.urls")),
 ]

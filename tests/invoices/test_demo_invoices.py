@@ -4,7 +4,7 @@ import pytest
 
 from choeur.directory import demo as directory_demo
 from choeur.invoices import search
-from choeur.invoices.demo import DEMO_DRAFTS, DEMO_INVOICES, demo_invoices_seed
+from choeur.invoices.demo import DEMO_DRAFTS, DEMO_INVOICES, DEMO_VALIDATIONS, demo_invoices_seed
 from choeur.invoices.enums import InvoiceStatus
 from choeur.invoices.lifecycle import status_for_supplier
 from choeur.invoices.models import Invoice, InvoiceStatusChange
@@ -17,7 +17,7 @@ S = InvoiceStatus
 def test_demo_invoices_cover_the_lifecycle_and_seed_once():
     directory_demo.demo_seed()
     report = demo_invoices_seed()
-    assert report.created == len(DEMO_INVOICES) + len(DEMO_DRAFTS)
+    assert report.created == len(DEMO_INVOICES) + len(DEMO_VALIDATIONS) + len(DEMO_DRAFTS)
     statuses = set(Invoice.objects.values_list("status", flat=True))
     assert {
         S.BROUILLON,
@@ -31,7 +31,16 @@ def test_demo_invoices_cover_the_lifecycle_and_seed_once():
         S.COMPLETEE,
         S.A_RECYCLER,
         S.REJETEE,
+        # The valideurs' circuit (A9, A12).
+        S.A_VALIDER_1,
+        S.REFUSEE_1,
+        S.ERREUR_FOURNISSEUR_SUR_VALIDEUR,
     } <= statuses
+    validated = Invoice.objects.get(number="MA-2026-0012")
+    assert validated.status == S.MISE_A_DISPOSITION
+    assert "valider_1" in set(
+        InvoiceStatusChange.objects.filter(invoice=validated).values_list("transition", flat=True)
+    )
     # Made through the services: every sent invoice has its deposit certificate and its history.
     sent = Invoice.objects.exclude(status=S.BROUILLON)
     assert all(invoice.certificate_id and invoice.document_sha256 for invoice in sent)

@@ -20,11 +20,17 @@ from choeur.invoices.enums import Cadre
 from choeur.invoices.enums import InvoiceStatus as S
 from choeur.portal.aide_views import diagrams
 from choeur.portal.aide_views.cadres import CADRE_HELP
-from choeur.portal.aide_views.statuses import STATUS_HELP, next_actors, reached_statuses
+from choeur.portal.aide_views.statuses import (
+    OTHER_STATUS_HELP,
+    STATUS_HELP,
+    next_actors,
+    reached_statuses,
+    unreached_statuses,
+)
 
 PAGES_DIR = Path(__file__).parent / "pages"
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-_PLACEHOLDER = re.compile(r"<p>\{\{(cadres|statuts|circuit:[a-z_]+)\}\}</p>")
+_PLACEHOLDER = re.compile(r"<p>\{\{(cadres|statuts|statuts_hors_circuit|champs|etats:[a-z]+|circuit:[a-z_]+)\}\}</p>")
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,70 @@ def _statuses_table() -> str:
     )
 
 
+def _unreached_table() -> str:
+    rows = "".join(
+        f'<tr id="statut-{status.lower()}"><th scope="row">{escape(S(status).label)}</th>'
+        f"<td>{escape(STATUS_HELP[status][0])}</td><td>{escape(STATUS_HELP[status][1])}</td></tr>"
+        for status in unreached_statuses()
+    )
+    return (
+        '<div class="fr-table"><table><caption>Statuts reçus d\'autres plateformes</caption><thead><tr>'
+        '<th scope="col">Statut</th><th scope="col">Ce qu\'il signifie</th><th scope="col">Que faire</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _states_table(kind: str) -> str:
+    table = OTHER_STATUS_HELP[kind]
+    rows = "".join(
+        f'<tr id="{table.prefix}-{code.lower()}"><th scope="row">{escape(table.enum(code).label)}</th>'
+        f"<td>{escape(meaning)}</td><td>{escape(advice)}</td></tr>"
+        for code, (meaning, advice) in table.entries.items()
+    )
+    return (
+        f'<div class="fr-table"><table><caption>{escape(table.title)}</caption><thead><tr><th scope="col">État</th>'
+        f'<th scope="col">Ce qu\'il signifie</th><th scope="col">Que faire</th></tr></thead><tbody>{rows}</tbody>'
+        "</table></div>"
+    )
+
+
+def _fields_sections() -> str:
+    """Every field of the portal's forms with its explanation (contextual.FIELD_HELP), one table per family."""
+    from choeur.portal.aide_views import contextual
+
+    parts = []
+    for namespace, title in contextual.FORM_NAMESPACES.values():
+        rows = []
+        for key, entry in contextual.FIELD_HELP[namespace].items():
+            label = contextual.field_label(namespace, key)
+            see = ""
+            if entry.see:
+                page, _, anchor = entry.see.partition("#")
+                see = f' <a href="../{escape(page)}/#{escape(anchor)}">En savoir plus</a>'
+            rows.append(
+                f'<tr id="{contextual.field_anchor(namespace, key)}"><th scope="row">{escape(label)}</th>'
+                f"<td>{escape(entry.text)}{see}</td></tr>"
+            )
+        parts.append(
+            f'<h2 id="champs-{namespace}">{escape(title)}</h2><div class="fr-table"><table><caption>'
+            f'{escape(title)} : les champs</caption><thead><tr><th scope="col">Champ</th><th scope="col">'
+            f"Ce qu'il faut y mettre</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    return "".join(parts)
+
+
 def _fill(match: re.Match) -> str:
     key = match.group(1)
     if key == "cadres":
         return _cadres_table()
     if key == "statuts":
         return _statuses_table()
+    if key == "statuts_hors_circuit":
+        return _unreached_table()
+    if key == "champs":
+        return _fields_sections()
+    if key.startswith("etats:"):
+        return _states_table(key.split(":", 1)[1])
     circuit = diagrams.CIRCUITS_BY_SLUG[key.split(":", 1)[1]]
     svg = diagrams.circuit_svg(circuit).replace("<svg ", '<svg style="min-width:760px" ', 1)
     # On a phone the diagram keeps a readable size and scrolls sideways inside its own (focusable) region.

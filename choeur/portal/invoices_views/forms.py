@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from dsfr.forms import DsfrBaseForm
 
 from choeur.invoices.cadres import PORTAL_SAISIE_CADRES, cadre_rule
 from choeur.invoices.computations import to_decimal
@@ -23,6 +22,7 @@ from choeur.invoices.enums import (
 )
 from choeur.invoices.models import NUMBER_MAX_LENGTH, Invoice
 from choeur.invoices.services import MAX_FILE_SIZE
+from choeur.portal.aide_views.contextual import HelpedForm
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -31,7 +31,7 @@ def _pk(value) -> str:
     return "" if value is None else str(value.pk if hasattr(value, "pk") else value)
 
 
-class SupplierChoiceForm(DsfrBaseForm):
+class SupplierChoiceForm(HelpedForm):
     supplier = forms.TypedChoiceField(
         label="Structure émettrice (fournisseur)",
         coerce=int,
@@ -66,7 +66,7 @@ class UploadForm(SupplierChoiceForm):
 # --- Step 1: parties ------------------------------------------------------------------------------------
 
 
-class PartiesForm(DsfrBaseForm):
+class PartiesForm(HelpedForm):
     """Supplier side, cadre, recipient, valideur. Parties are ids: the recipient and the valideur come
     from the annuaire search (hidden inputs filled by HTMX), services from selects built for them."""
 
@@ -120,7 +120,7 @@ def _service_choices(structure, empty_label: str) -> list[tuple[str, str]]:
 # --- Step 2: references ---------------------------------------------------------------------------------
 
 
-class ReferencesForm(DsfrBaseForm):
+class ReferencesForm(HelpedForm):
     number = forms.CharField(
         label="Numéro de facture",
         max_length=NUMBER_MAX_LENGTH,
@@ -232,7 +232,7 @@ class DecimalText(forms.CharField):
             raise forms.ValidationError(f"{self.label} : « {value} » n'est pas un nombre (exemple : 12,50).") from None
 
 
-class LineForm(DsfrBaseForm):
+class LineForm(HelpedForm):
     reference = forms.CharField(label="Référence", max_length=50, required=False)
     designation = forms.CharField(label="Désignation", max_length=255, required=False)
     quantity = DecimalText(label="Quantité", label_for_errors="quantité")
@@ -292,7 +292,7 @@ ALLOWANCE_CHARGE_FIELDS = ("nature", "reason", "amount", "vat_rate")
 NATURE_CHARGE = "charge"
 
 
-class AllowanceChargeForm(DsfrBaseForm):
+class AllowanceChargeForm(HelpedForm):
     """A remise or a charge on the whole invoice (EN 16931 BG-20 / BG-21): it changes the VAT base of its
     rate, unlike the remise globale TTC."""
 
@@ -342,7 +342,7 @@ AllowanceChargeFormSet = forms.formset_factory(
 )
 
 
-class DiscountForm(DsfrBaseForm):
+class DiscountForm(HelpedForm):
     remise_globale_ttc = DecimalText(label="Remise globale TTC (facultatif)", label_for_errors="remise globale TTC")
     motif_remise_globale = forms.CharField(label="Motif de la remise globale", max_length=255, required=False)
     prepaid_amount = DecimalText(
@@ -371,7 +371,7 @@ VAT_RATE_HINTS = FRENCH_VAT_RATES
 # --- Step 4: attachments --------------------------------------------------------------------------------
 
 
-class MainDocumentForm(DsfrBaseForm):
+class MainDocumentForm(HelpedForm):
     document = forms.FileField(
         label="Document de la facture (PDF, facultatif)",
         help_text="Sans document, Chœur génère la facture au format Factur-X (PDF/A-3) à l'envoi.",
@@ -379,7 +379,7 @@ class MainDocumentForm(DsfrBaseForm):
     )
 
 
-class AttachmentForm(DsfrBaseForm):
+class AttachmentForm(HelpedForm):
     fichier = forms.FileField(
         label="Pièce jointe",
         help_text="10 Mo au plus par fichier, 120 Mo pour la facture et ses pièces ; nom de 50 caractères au plus.",
@@ -393,14 +393,14 @@ class AttachmentForm(DsfrBaseForm):
 # --- Step 5: summary ------------------------------------------------------------------------------------
 
 
-class SendForm(DsfrBaseForm):
+class SendForm(HelpedForm):
     confirm = forms.BooleanField(
         label="Je certifie l'exactitude des informations de cette facture et demande son envoi au destinataire.",
         error_messages={"required": "Cochez la case de confirmation pour envoyer la facture."},
     )
 
 
-class TemplateSaveForm(DsfrBaseForm):
+class TemplateSaveForm(HelpedForm):
     name = forms.CharField(
         label="Nom du modèle",
         max_length=100,

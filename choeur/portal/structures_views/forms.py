@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from django import forms
-from dsfr.forms import DsfrBaseForm
 
 from choeur.core.errors import ApplicationError
 from choeur.directory.enums import EspaceCode, Habilitation, IdentifierType, Role
 from choeur.directory.models import Rattachement, Service, Structure
+from choeur.portal.aide_views.contextual import HelpedForm
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -23,7 +23,7 @@ def _required(message: str) -> dict[str, str]:
     return {"required": message}
 
 
-class SearchForm(DsfrBaseForm):
+class SearchForm(HelpedForm):
     q = forms.CharField(
         label="SIRET ou raison sociale",
         help_text="Au moins 3 chiffres du SIRET (par ex. 732 829 320), ou la raison sociale exacte.",
@@ -66,7 +66,7 @@ class IdentityFieldsMixin(forms.Form):
     )
 
 
-class StructureCreateForm(IdentityFieldsMixin, DsfrBaseForm):
+class StructureCreateForm(IdentityFieldsMixin, HelpedForm):
     identifier_type = forms.ChoiceField(
         label="Type d'identifiant",
         choices=IdentifierType.choices,
@@ -85,7 +85,7 @@ class StructureCreateForm(IdentityFieldsMixin, DsfrBaseForm):
     field_order = ["identifier_type", "identifier", "raison_sociale", "nom", "prenom"]
 
 
-class StructureEditForm(IdentityFieldsMixin, DsfrBaseForm):
+class StructureEditForm(IdentityFieldsMixin, HelpedForm):
     """Identity for every structure; recipient settings (`parametres`) for public structures only."""
 
     code_service_obligatoire = forms.BooleanField(label="Code service obligatoire sur les factures", required=False)
@@ -140,7 +140,7 @@ class StructureEditForm(IdentityFieldsMixin, DsfrBaseForm):
         return [self[name] for name in self.fields if name in self.RECIPIENT_FIELDS]
 
 
-class ServiceForm(DsfrBaseForm):
+class ServiceForm(HelpedForm):
     code = forms.CharField(
         label="Code service",
         max_length=100,
@@ -178,7 +178,7 @@ class ServiceForm(DsfrBaseForm):
             del self.fields["code"]
 
 
-class BankAccountForm(DsfrBaseForm):
+class BankAccountForm(HelpedForm):
     label = forms.CharField(
         label="Nom des coordonnées bancaires",
         max_length=100,
@@ -204,7 +204,7 @@ class BankAccountForm(DsfrBaseForm):
     )
 
 
-class RattachementRequestForm(DsfrBaseForm):
+class RattachementRequestForm(HelpedForm):
     services = forms.ModelMultipleChoiceField(
         label="Services (facultatif)",
         help_text="Sans choix, la demande porte sur toute la structure.",
@@ -228,7 +228,7 @@ class RattachementRequestForm(DsfrBaseForm):
             del self.fields["services"]
 
 
-class IdentifierLookupForm(DsfrBaseForm):
+class IdentifierLookupForm(HelpedForm):
     identifier_type = forms.ChoiceField(
         label="Type d'identifiant", choices=IdentifierType.choices, initial=IdentifierType.SIRET
     )
@@ -240,7 +240,7 @@ class IdentifierLookupForm(DsfrBaseForm):
     )
 
 
-class DecisionForm(DsfrBaseForm):
+class DecisionForm(HelpedForm):
     comment = forms.CharField(
         label="Motif (obligatoire pour un refus)",
         help_text="Il est envoyé au demandeur.",
@@ -250,7 +250,7 @@ class DecisionForm(DsfrBaseForm):
     )
 
 
-class BulkDecisionForm(DsfrBaseForm):
+class BulkDecisionForm(HelpedForm):
     ids = forms.TypedMultipleChoiceField(
         coerce=int,
         choices=(),
@@ -274,14 +274,14 @@ class BulkDecisionForm(DsfrBaseForm):
         self.fields["ids"].choices = [(pk, str(pk)) for pk in ids]
 
 
-class RoleForm(DsfrBaseForm):
+class RoleForm(HelpedForm):
     role = forms.ChoiceField(
         choices=((Role.GESTIONNAIRE_SECONDAIRE, Role.GESTIONNAIRE_SECONDAIRE.label),
                  (Role.UTILISATEUR_SIMPLE, Role.UTILISATEUR_SIMPLE.label))
     )  # fmt: skip
 
 
-class TransferForm(DsfrBaseForm):
+class TransferForm(HelpedForm):
     to = forms.ModelChoiceField(
         label="Nouveau gestionnaire principal",
         help_text="Un utilisateur dont le rattachement est validé. Vous deviendrez gestionnaire secondaire.",
@@ -304,11 +304,11 @@ class TransferForm(DsfrBaseForm):
         )
 
 
-class EspaceForm(DsfrBaseForm):
+class EspaceForm(HelpedForm):
     code = forms.ChoiceField(choices=EspaceCode.choices)
 
 
-class SubscriptionRequestForm(DsfrBaseForm):
+class SubscriptionRequestForm(HelpedForm):
     code = forms.ChoiceField(
         label="Espace", choices=(), error_messages=_required("Choisissez l'espace auquel vous abonner.")
     )
@@ -328,7 +328,7 @@ class SubscriptionRequestForm(DsfrBaseForm):
 NO_ACCESS = "AUCUN"
 
 
-class RightsForm(DsfrBaseForm):
+class RightsForm(HelpedForm):
     """One choice per open espace: no access, consultation or modification."""
 
     def __init__(self, *args, codes: list[str], **kwargs):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from dsfr.forms import DsfrBaseForm
 
 from choeur.directory.models import Structure
 from choeur.invoices.enums import Cadre, TypeTva, Unit
+from choeur.portal.aide_views.contextual import HelpedForm
 from choeur.works.enums import DEFAULT_CADRES, PartyRole, RefusalReason
 from choeur.works.services import PartyInput
 
@@ -42,7 +42,7 @@ def _cadres_help(role: str) -> str:
     return f"Codes séparés par des virgules ; vide : {', '.join(c.code for c in DEFAULT_CADRES[role])}."
 
 
-class MarcheForm(ActingStructureMixin, DsfrBaseForm):
+class MarcheForm(ActingStructureMixin, HelpedForm):
     """The fiche d'identité du marché. Parties are named by SIRET; cotraitants and sous-traitants one per line."""
 
     structure = forms.TypedChoiceField(label="Vous saisissez la fiche pour", coerce=int, choices=())
@@ -185,7 +185,7 @@ class MarcheForm(ActingStructureMixin, DsfrBaseForm):
         }
 
 
-class PieceForm(ActingStructureMixin, DsfrBaseForm):
+class PieceForm(ActingStructureMixin, HelpedForm):
     """A works document: its cadre, number and date; the lines come from a LineFormSet."""
 
     structure = forms.TypedChoiceField(label="Vous déposez pour", coerce=int, choices=())
@@ -219,7 +219,7 @@ class PieceForm(ActingStructureMixin, DsfrBaseForm):
             self.order_fields(["structure", "marche", "cadre"])
 
 
-class LineForm(DsfrBaseForm):
+class LineForm(HelpedForm):
     reference = forms.CharField(label="Référence", max_length=50, required=False)
     designation = forms.CharField(label="Désignation", max_length=255, required=False)
     quantity = forms.DecimalField(label="Quantité", max_digits=19, decimal_places=6, required=False)
@@ -255,19 +255,19 @@ class LineForm(DsfrBaseForm):
 LineFormSet = forms.formset_factory(LineForm, extra=2, max_num=200)
 
 
-class RefusalForm(DsfrBaseForm):
+class RefusalForm(HelpedForm):
     # « Erreur de montant » stays in the list, as on Chorus Pro: choosing it explains why it is not a reason.
     reason = forms.ChoiceField(label="Motif du refus", choices=RefusalReason.choices)
     comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ContestForm(DsfrBaseForm):
+class ContestForm(HelpedForm):
     reason = forms.CharField(
         label="Ce que vous contestez, et pourquoi", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
 
 
-class ValideurDecisionForm(DsfrBaseForm):
+class ValideurDecisionForm(HelpedForm):
     """The titulaire's answer to a sous-traitant's draft (A10, A11): validate, or refuse with a coded reason."""
 
     decision = forms.ChoiceField(

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from choeur.core.errors import ApplicationError
 from choeur.directory.demo import demo_seed
+from choeur.flows.demo import demo_flows_seed
 from choeur.invoices.demo import demo_invoices_seed
 from choeur.invoices.demo_engagements import demo_engagements_seed
 from choeur.sollicitations.demo import demo_sollicitations_seed
@@ -36,5 +37,6 @@ class Command(BaseCommand):
         invoices = demo_invoices_seed()
         self.stdout.write(self.style.SUCCESS(invoices.summary()))
         self.stdout.write(self.style.SUCCESS(demo_works_seed().summary()))
+        self.stdout.write(self.style.SUCCESS(demo_flows_seed().summary()))
         self.stdout.write(self.style.SUCCESS(demo_sollicitations_seed().summary()))
         self.stdout.write("Identifiants : « choeur demo_credentials » (ou --json).")

@@ -14,7 +14,9 @@ MIDDLEWARE = "choeur.api.limits.ApiLimitsMiddleware"
 
 @pytest.fixture
 def limited(settings):
-    assert settings.MIDDLEWARE[1] == MIDDLEWARE  # installed right after SecurityMiddleware (config/settings.py)
+    # Installed right after SecurityMiddleware (config/settings.py), before anything reads the body.
+    security = settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+    assert settings.MIDDLEWARE[security + 1] == MIDDLEWARE
     settings.CHOEUR_API_RATE_LIMIT = "3/min"
     cache.clear()
     yield settings

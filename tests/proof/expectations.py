@@ -150,4 +150,15 @@ PORTAL = {
     "healthz": (PUBLIC, {}),
     "readyz": (PUBLIC, {}),
     "oauth-token": (PUBLIC, {}),
+    # Prometheus metrics: 404 without CHOEUR_METRICS_TOKEN, 401 without the right bearer token.
+    "metrics": (PUBLIC, {}),
+    "portal:accessibilite": (PUBLIC, {}),
+    # The training pages and their one-click sign-in exist only in demo mode (off here, as in production: 404).
+    "portal:formation": (PUBLIC, {}),
+    "portal:formation_handout_pdf": (PUBLIC, {}),
+    "portal:formation_sign_in": (PUBLIC, {"slug": "=depot-services"}),
+    # Bulk processing acts on the user's own received invoices only (ids of others are left out).
+    "portal:invoices_bulk_select": (LOGIN, {}),
+    "portal:invoices_bulk_confirm": (LOGIN, {}),
+    "portal:invoices_bulk_apply": (LOGIN, {}),
 }

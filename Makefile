@@ -82,11 +82,13 @@ test-sqlite:
 	@echo "== Suite complète sur SQLite =="
 	$(BIN)/pytest -q
 
-# PostgreSQL run: skipped when no server answers, except in CI where that is a failure.
+# PostgreSQL run: skipped when no server answers, except in CI where that is a failure. It runs every test that
+# uses the database (tests/conftest.py, CHOEUR_TEST_DATABASE_ONLY); the others — validation engine, parsers, pure
+# computations — and the browser journeys (the same views over the same ORM) have run on SQLite just before.
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(CHOEUR_TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== Suite complète sur PostgreSQL ($(CHOEUR_TEST_POSTGRES_URL)) =="; \
-		DATABASE_URL='$(CHOEUR_TEST_POSTGRES_URL)' $(BIN)/pytest -q; \
+		DATABASE_URL='$(CHOEUR_TEST_POSTGRES_URL)' CHOEUR_TEST_DATABASE_ONLY=1 $(BIN)/pytest -q -m "not browser"; \
 	elif [ "$${CI:-}" = "true" ]; then \
 		echo "PostgreSQL injoignable sur $(CHOEUR_TEST_POSTGRES_URL) : échec en CI."; exit 1; \
 	else \

@@ -45,6 +45,33 @@ def pytest_configure(config):
     config._choeur_artefacts = _install_cen_artefacts()
 
 
+# Fixtures through which a test reaches the database (pytest-django refuses any other access).
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """CHOEUR_TEST_DATABASE_ONLY=1 (the PostgreSQL run of `make test`): only the tests that use the database.
+
+    The others (the validation engine and its proof, parsers, pure computations) cannot touch it — pytest-django
+    refuses database access to a test without the mark — so they behave the same on every database and have
+    already run on SQLite: running them again would double the suite's time for nothing."""
+    if os.environ.get("CHOEUR_TEST_DATABASE_ONLY") != "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(item.fixturenames)
+        (kept if uses_database else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 class _OneRequestAtATimeServer(ThreadedWSGIServer):
     """The live server, answering one request at a time.
 

@@ -101,7 +101,7 @@ def test_buyer_imports_ejs_supplier_invoices_one_and_the_buyer_sees_the_consumpt
     page.get_by_role("button", name="Enregistrer et continuer").click()  # no attachment
     expect(page.get_by_text("Pré-contrôle réussi")).to_be_visible()
     expect(page.locator("#engagement-warning")).to_have_count(0)
-    page.get_by_text("Je certifie l'exactitude des informations").click()
+    page.locator("label", has_text="Je certifie l'exactitude des informations").click()
     # Sending renders the Factur-X (WeasyPrint): on a shared machine it takes longer than a click's 10 s.
     page.get_by_role("button", name="Valider et envoyer").click(timeout=90_000)
     expect(page.get_by_text("Facture MARCH-EJ-001 envoyée")).to_be_visible(timeout=90_000)

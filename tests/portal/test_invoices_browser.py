@@ -77,7 +77,7 @@ def _references(page, number: str) -> None:
 
 def _send(page) -> None:
     expect(page.get_by_text("Pré-contrôle réussi")).to_be_visible()
-    page.get_by_text("Je certifie l'exactitude des informations").click()
+    page.locator("label", has_text="Je certifie l'exactitude des informations").click()
     page.get_by_role("button", name="Valider et envoyer").click()
     page.wait_for_load_state()
 

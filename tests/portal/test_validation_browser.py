@@ -51,7 +51,7 @@ def test_titulaire_validates_a_subcontractor_invoice_which_reaches_the_buyer(pag
     # Validating without ticking « titulaire » is refused, and says why.
     page.get_by_role("button", name="Valider", exact=True).click()
     page.get_by_text("Cochez la case pour confirmer que vous êtes le titulaire").wait_for()
-    page.get_by_text("Je certifie être le titulaire du marché").click()
+    page.locator("label", has_text="Je certifie être le titulaire du marché").click()
     page.get_by_label("Message au fournisseur (facultatif)").fill("Travaux réceptionnés le 3 mars.")
     page.get_by_role("button", name="Valider", exact=True).click()
 

@@ -145,7 +145,7 @@ def test_supplier_enters_an_a1_with_two_vat_rates_saves_resumes_sends_and_the_co
     _logout(page)
     _login(page, COMMUNE_USER)
     page.goto(received_url)
-    expect(page.get_by_text("MARCH-2026-001")).to_be_visible()
+    expect(page.get_by_role("link", name="MARCH-2026-001")).to_be_visible()
 
 
 def test_uploading_a_facturx_prefills_the_form(page):

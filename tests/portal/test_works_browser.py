@@ -77,7 +77,10 @@ def test_monthly_works_payment_from_draft_to_payment(browser, live_server):
     company.goto(dossier_url)
     pieces = company.get_by_role("table", name="Pièces du dossier, dans l'ordre").inner_text()
     assert "PDM-2026-03" in pieces and "A15-" in pieces and "A19-" in pieces
-    assert pieces.count("Associée") == 2 and "Mise en paiement" in pieces
+    # Each status is followed by its « ? » help, which names the status again for screen readers: count cells.
+    cells = company.get_by_role("table", name="Pièces du dossier, dans l'ordre").locator("tbody tr td:nth-child(7)")
+    assert sum(text.strip().startswith("Associée") for text in cells.all_inner_texts()) == 2
+    assert "Mise en paiement" in pieces
     comparison = company.get_by_role("table", name="A4 n° PDM-2026-03 et A15").inner_text()
     assert "Constat de chantier : 30 m² réalisés sur 40" in comparison and "4500,00 €" in comparison
     state = company.locator("#etat").inner_text()

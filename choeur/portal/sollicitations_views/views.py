@@ -28,7 +28,7 @@ from choeur.portal.sollicitations_views.forms import (
     SollicitationForm,
     SupportContactForm,
 )
-from choeur.portal.tracking_views.downloads import _file_response
+from choeur.portal.tracking_views.downloads import file_response
 from choeur.sollicitations import selectors
 from choeur.sollicitations.enums import SollicitationRole
 from choeur.sollicitations.enums import SollicitationStatus as S
@@ -369,7 +369,7 @@ def sollicitation_attachment_view(request: HttpRequest, pk: int, attachment_id: 
     for message in sollicitation.messages.prefetch_related("attachments__file"):
         for attachment in message.attachments.all():
             if attachment.pk == attachment_id:
-                return _file_response(attachment.file.read(), filename=attachment.name, mime=attachment.file.mime_type)
+                return file_response(attachment.file.read(), filename=attachment.name, mime=attachment.file.mime_type)
     raise Http404("Pièce jointe introuvable.")
 
 

@@ -25,7 +25,7 @@ def _safe(name: str) -> str:
     return cleaned.strip(".") or "document"
 
 
-def _file_response(content: bytes, *, filename: str, mime: str) -> HttpResponse:
+def file_response(content: bytes, *, filename: str, mime: str) -> HttpResponse:
     # Never let the browser render an uploaded HTML or SVG in our origin: anything not a PDF, an image or
     # XML goes out as a plain download.
     safe_types = {"application/pdf", "application/xml", "image/png", "image/jpeg", "image/gif", "application/json"}
@@ -74,11 +74,11 @@ def invoice_download_view(request: HttpRequest, pk: int, kind: str) -> HttpRespo
             indent=2,
             default=str,
         )
-        return _file_response(body.encode(), filename=f"piste-audit-{number}.json", mime="application/json")
+        return file_response(body.encode(), filename=f"piste-audit-{number}.json", mime="application/json")
     if kind == "piste-pdf":
         if invoice.is_draft:
             raise Http404("Un brouillon n'a pas de piste d'audit.")
-        return _file_response(
+        return file_response(
             invoice_audit_trail_pdf(invoice=invoice, for_supplier=viewer.sees_as_supplier),
             filename=f"piste-audit-{number}.pdf",
             mime="application/pdf",
@@ -95,7 +95,7 @@ def invoice_download_view(request: HttpRequest, pk: int, kind: str) -> HttpRespo
         raise Http404("Ce document n'existe pas pour cette facture.")
     content = stored.read()
     _record_download(request, invoice, viewer, kind)
-    return _file_response(content, filename=filename, mime=stored.mime_type)
+    return file_response(content, filename=filename, mime=stored.mime_type)
 
 
 @login_required
@@ -107,4 +107,4 @@ def invoice_attachment_download_view(request: HttpRequest, pk: int, attachment_i
     attachment = invoice.attachments.select_related("file").filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("Pièce jointe introuvable.")
-    return _file_response(attachment.file.read(), filename=attachment.name, mime=attachment.file.mime_type)
+    return file_response(attachment.file.read(), filename=attachment.name, mime=attachment.file.mime_type)
